@@ -1,0 +1,223 @@
+package io.galeralb.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.function.Function;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Reads a galera-lb YAML file into a validated {@link GaleraLbConfig}. Reports every
+ * problem of the file at once, each with file, line and key.
+ *
+ * <p>Only SnakeYAML's composer is used: the document becomes a tree of nodes with their
+ * positions and no Java object is ever constructed from YAML tags.
+ */
+public final class ConfigLoader {
+
+    private static final Set<String> TOP_KEYS = Set.of("listeners", "shutdown-grace");
+    private static final Set<String> LISTENER_KEYS =
+            Set.of("bind", "balance", "max-connections", "timeouts", "health", "servers");
+    private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle");
+    private static final Set<String> SERVER_KEYS = Set.of("address", "weight");
+    private static final Set<String> HEALTH_KEYS = Set.of("type", "user", "password-env", "password-file",
+            "interval", "timeout", "rise", "fall", "available-when-donor", "available-when-read-only",
+            "max-recv-queue");
+
+    private static final Map<String, Balance> BALANCES = words(Balance.values(), Balance::yamlName);
+    private static final Map<String, HealthCheckType> CHECK_TYPES =
+            words(HealthCheckType.values(), HealthCheckType::yamlName);
+    private static final Map<String, DonorPolicy> DONOR_POLICIES =
+            words(DonorPolicy.values(), DonorPolicy::yamlName);
+
+    private static final Duration ONE_MS = Duration.ofMillis(1);
+
+    private ConfigLoader() {
+    }
+
+    /** Reads and validates a file. */
+    public static GaleraLbConfig load(Path file) throws ConfigException {
+        String name = file.toString();
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw single(name, "file not found");
+        } catch (IOException e) {
+            throw single(name, "cannot read file: " + e.getMessage());
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw single(name, "not a YAML file: the content is not UTF-8 text");
+        }
+        return parse(name, text);
+    }
+
+    /** Parses and validates YAML text; {@code name} names the source in errors. */
+    public static GaleraLbConfig parse(String name, String text) throws ConfigException {
+        if (text.isBlank() || text.lines().allMatch(l -> l.isBlank() || l.strip().startsWith("#"))) {
+            throw single(name, "the file is empty; it needs at least a 'listeners' section");
+        }
+        Node root;
+        try (Reader r = new StringReader(text)) {
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(true); // reported by YamlMapping with both lines
+            root = new Yaml(new SafeConstructor(options)).compose(r);
+        } catch (MarkedYAMLException e) {
+            int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+            throw new ConfigException(List.of(new ConfigError(name, line, "", "not valid YAML: " + e.getProblem())));
+        } catch (YAMLException e) {
+            throw single(name, "not valid YAML: " + e.getMessage());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        if (root == null) {
+            throw single(name, "the file is empty; it needs at least a 'listeners' section");
+        }
+        YamlMapping.Problems problems = new YamlMapping.Problems(name);
+        Optional<YamlMapping> top = YamlMapping.of(problems, "", root);
+        if (top.isEmpty()) {
+            throw new ConfigException(List.of(new ConfigError(name, YamlMapping.line(root), "",
+                    "not a galera-lb configuration: the top level must be a mapping with a 'listeners' section, got "
+                            + YamlMapping.describe(root))));
+        }
+        GaleraLbConfig config = readTop(top.get(), name, problems);
+        if (!problems.errors().isEmpty()) {
+            throw new ConfigException(problems.errors());
+        }
+        return config;
+    }
+
+    private static GaleraLbConfig readTop(YamlMapping top, String name, YamlMapping.Problems problems) {
+        top.rejectUnknownKeys(TOP_KEYS);
+        Duration grace = top.duration("shutdown-grace", GaleraLbConfig.DEFAULT_SHUTDOWN_GRACE, Duration.ZERO);
+        Map<String, ListenerConfig> listeners = new LinkedHashMap<>();
+        if (top.value("listeners").isEmpty()) {
+            problems.add(top.node(), "listeners", "required key is missing: define at least one listener");
+        }
+        top.mapping("listeners").ifPresent(all -> {
+            if (all.keys().isEmpty()) {
+                problems.add(all.node(), "listeners", "define at least one listener");
+            }
+            for (Map.Entry<String, Node> e : all.entries()) {
+                YamlMapping.of(problems, all.child(e.getKey()), e.getValue()).ifPresent(lm ->
+                        readListener(e.getKey(), lm, problems).ifPresent(l -> {
+                            for (ListenerConfig other : listeners.values()) {
+                                if (other.bind().overlaps(l.bind())) {
+                                    problems.add(lm.value("bind").orElseThrow(), lm.child("bind"),
+                                            "bind address " + l.bind() + " is already used by listener '"
+                                                    + other.name() + "' (" + other.bind() + ")");
+                                }
+                            }
+                            listeners.putIfAbsent(l.name(), l);
+                        }));
+            }
+        });
+        return problems.errors().isEmpty() ? new GaleraLbConfig(name, grace, listeners) : null;
+    }
+
+    private static Optional<ListenerConfig> readListener(String name, YamlMapping l, YamlMapping.Problems problems) {
+        int before = problems.errors().size();
+        l.rejectUnknownKeys(LISTENER_KEYS);
+        Optional<HostPort> bind = l.requiredString("bind").flatMap(x -> l.convert("bind", HostPort::parse));
+        Balance balance = l.word("balance", BALANCES, Balance.LEASTCONN);
+        int maxConnections = l.integer("max-connections", ListenerConfig.DEFAULT_MAX_CONNECTIONS, 1, 1_000_000);
+        Timeouts timeouts = l.mapping("timeouts").map(ConfigLoader::readTimeouts).orElse(Timeouts.DEFAULTS);
+        Optional<HealthConfig> health = l.mapping("health").map(h -> readHealth(h, problems));
+        Map<String, ServerConfig> servers = new LinkedHashMap<>();
+        if (l.value("servers").isEmpty()) {
+            problems.add(l.node(), l.child("servers"), "listener '" + name + "' has no servers: add at least one");
+        }
+        l.mapping("servers").ifPresent(all -> {
+            if (all.keys().isEmpty()) {
+                problems.add(all.node(), all.path(), "listener '" + name + "' has no servers: add at least one");
+            }
+            for (Map.Entry<String, Node> e : all.entries()) {
+                YamlMapping.of(problems, all.child(e.getKey()), e.getValue()).ifPresent(s -> {
+                    s.rejectUnknownKeys(SERVER_KEYS);
+                    Optional<HostPort> address =
+                            s.requiredString("address").flatMap(x -> s.convert("address", HostPort::parse));
+                    int weight = s.integer("weight", 1, ServerConfig.MIN_WEIGHT, ServerConfig.MAX_WEIGHT);
+                    address.ifPresent(a -> servers.putIfAbsent(e.getKey(), new ServerConfig(e.getKey(), a, weight)));
+                });
+            }
+        });
+        if (problems.errors().size() != before || bind.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ListenerConfig(name, bind.get(), balance, maxConnections, timeouts, health, servers));
+    }
+
+    private static Timeouts readTimeouts(YamlMapping t) {
+        t.rejectUnknownKeys(TIMEOUT_KEYS);
+        Timeouts d = Timeouts.DEFAULTS;
+        return new Timeouts(
+                t.duration("connect", d.connect(), ONE_MS),
+                t.duration("client-idle", d.clientIdle(), Duration.ofSeconds(1)),
+                t.duration("server-idle", d.serverIdle(), Duration.ofSeconds(1)));
+    }
+
+    private static HealthConfig readHealth(YamlMapping h, YamlMapping.Problems problems) {
+        h.rejectUnknownKeys(HEALTH_KEYS);
+        HealthCheckType type = h.word("type", CHECK_TYPES, HealthCheckType.GALERA);
+        Optional<String> user = h.string("user");
+        Optional<String> passwordEnv = h.string("password-env");
+        Optional<Path> passwordFile = h.convert("password-file", Path::of);
+        if (type != HealthCheckType.TCP && user.isEmpty() && h.value("user").isEmpty()) {
+            problems.add(h.node(), h.child("user"), "a " + type.yamlName() + " check needs a user");
+        }
+        if (passwordEnv.isPresent() && passwordFile.isPresent()) {
+            problems.add(h.keyNode("password-file").orElse(h.node()), h.child("password-file"),
+                    "give either password-env or password-file, not both");
+        }
+        Duration interval = h.duration("interval", HealthConfig.DEFAULT_INTERVAL, Duration.ofMillis(100));
+        Duration timeout = h.duration("timeout", HealthConfig.DEFAULT_TIMEOUT, Duration.ofMillis(10));
+        int rise = h.integer("rise", HealthConfig.DEFAULT_RISE, 1, 100);
+        int fall = h.integer("fall", HealthConfig.DEFAULT_FALL, 1, 100);
+        DonorPolicy donor = h.word("available-when-donor", DONOR_POLICIES, DonorPolicy.LAST_NODE);
+        boolean readOnly = h.bool("available-when-read-only", false);
+        OptionalInt maxRecvQueue = h.value("max-recv-queue").isPresent()
+                ? OptionalInt.of(h.integer("max-recv-queue", 0, 0, Integer.MAX_VALUE))
+                : OptionalInt.empty();
+        return new HealthConfig(type, user, passwordEnv, passwordFile, interval, timeout, rise, fall, donor,
+                readOnly, maxRecvQueue);
+    }
+
+    private static ConfigException single(String file, String message) {
+        return new ConfigException(List.of(new ConfigError(file, 0, "", message)));
+    }
+
+    private static <E> Map<String, E> words(E[] values, Function<E, String> name) {
+        Map<String, E> m = new LinkedHashMap<>();
+        for (E v : values) {
+            m.put(name.apply(v), v);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+}

@@ -1,0 +1,161 @@
+package io.galeralb.core;
+
+import io.galeralb.config.HostPort;
+import io.galeralb.config.ListenerConfig;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One bound listening address, its server pool and its sessions. Created by {@link Proxy#bind}.
+ */
+public final class Listener {
+
+    private static final Logger log = LoggerFactory.getLogger(Listener.class);
+    /** Outbound bytes queued per channel before the peer stops reading (see {@link Relay}). */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+    private static final long NO_SERVER_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final ListenerConfig config;
+    private final ServerPool pool;
+    private final Bootstrap backendBootstrap;
+    private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger activeSessions = new AtomicInteger();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final AtomicLong lastNoServerLog = new AtomicLong(System.nanoTime() - NO_SERVER_LOG_INTERVAL_NANOS);
+    private final AtomicLong refusedSinceLog = new AtomicLong();
+    private volatile boolean accepting = true;
+    private Channel serverChannel;
+
+    private Listener(ListenerConfig config, Transport transport) {
+        this.config = config;
+        this.pool = new ServerPool(config.servers().values(), config.balance());
+        this.backendBootstrap = new Bootstrap()
+                .channel(transport.channelClass())
+                .option(ChannelOption.AUTO_READ, true)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK);
+    }
+
+    static Listener bind(ListenerConfig config, Transport transport, EventLoopGroup boss,
+                         EventLoopGroup workers) throws ListenerBindException {
+        Listener listener = new Listener(config, transport);
+        ServerBootstrap sb = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannelClass())
+                // Never SO_REUSEPORT: no other process may share a port with galera-lb.
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        Session session = new Session(listener, config, ch);
+                        ch.pipeline().addLast(new ClientSideHandler(listener, session));
+                    }
+                });
+        HostPort bind = config.bind();
+        ChannelFuture f = sb.bind(new InetSocketAddress(bind.host(), bind.port())).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            throw new ListenerBindException(config.name(), bind, f.cause());
+        }
+        listener.serverChannel = f.channel();
+        return listener;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public ListenerConfig config() {
+        return config;
+    }
+
+    public ServerPool pool() {
+        return pool;
+    }
+
+    /** The address actually bound. */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** Sessions admitted and not closed yet. */
+    public int activeSessions() {
+        return activeSessions.get();
+    }
+
+    Bootstrap backendBootstrap() {
+        return backendBootstrap;
+    }
+
+    /** Counts a new client in, unless max-connections is reached. */
+    boolean admit(Channel client) {
+        if (activeSessions.incrementAndGet() > config.maxConnections()) {
+            activeSessions.decrementAndGet();
+            log.warn("{}: refused a client from {}: max-connections {} reached", config.name(),
+                    client.remoteAddress(), config.maxConnections());
+            return false;
+        }
+        sessions.add(client);
+        return true;
+    }
+
+    void sessionClosed() {
+        if (activeSessions.decrementAndGet() == 0 && !accepting) {
+            drained.complete(null);
+        }
+    }
+
+    /**
+     * Logs that a client found no server, at most once per 5 s per listener with the count of
+     * clients refused meanwhile, so an outage does not flood the log.
+     */
+    void logNoServer(List<String> failures) {
+        long refused = refusedSinceLog.incrementAndGet();
+        long last = lastNoServerLog.get();
+        long now = System.nanoTime();
+        if (now - last >= NO_SERVER_LOG_INTERVAL_NANOS && lastNoServerLog.compareAndSet(last, now)) {
+            refusedSinceLog.addAndGet(-refused);
+            log.warn("{}: no available server, {} client(s) refused with a MySQL error ({})", config.name(), refused,
+                    failures.isEmpty() ? "no servers" : String.join(", ", failures));
+        }
+    }
+
+    /** Stops accepting new clients; sessions go on. Completes the returned future once none is left. */
+    public CompletableFuture<Void> stopAccepting() {
+        accepting = false;
+        serverChannel.close().awaitUninterruptibly();
+        if (activeSessions.get() == 0) {
+            drained.complete(null);
+        }
+        return drained;
+    }
+
+    /** Closes every session now. */
+    public void closeSessions() {
+        sessions.close().awaitUninterruptibly();
+    }
+}

@@ -1,0 +1,118 @@
+package io.galeralb.core;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Relays bytes from its channel to the peer channel of the same session.
+ *
+ * <ul>
+ *   <li>Writes on read, flushes on read-complete: one syscall per batch of reads, not per read.</li>
+ *   <li>Backpressure by writability: when this channel's outbound buffer passes the high water
+ *       mark, the peer stops reading until it drains (the pattern Apache Pulsar's proxy settled on),
+ *       so a slow client never makes the proxy hold a large result set in memory.</li>
+ *   <li>Half-close: end of input on one side becomes a shutdown of output on the other; the
+ *       session closes when both directions are done.</li>
+ * </ul>
+ */
+abstract class Relay extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(Relay.class);
+
+    protected final Session session;
+
+    Relay(Session session) {
+        this.session = session;
+    }
+
+    /** The other channel of the session; null while it is not connected yet. */
+    abstract Channel peer();
+
+    /** Records that bytes arrived on this side. */
+    abstract void activity();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        activity();
+        Channel peer = peer();
+        if (peer != null && peer.isActive()) {
+            peer.write(msg, peer.voidPromise());
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        Channel peer = peer();
+        if (peer != null) {
+            peer.flush();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Channel peer = peer();
+        if (peer != null) {
+            // This channel's outbound buffer is what the peer fills: read from the peer only while
+            // it has room.
+            peer.config().setAutoRead(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            Channel peer = peer();
+            if (peer == null || !peer.isActive()) {
+                ctx.close();
+                return;
+            }
+            // Everything read so far goes out first, then the end of stream.
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+                if (peer instanceof DuplexChannel d && d.isActive()) {
+                    d.shutdownOutput().addListener(x -> closeIfBothDone(d));
+                }
+            });
+            closeIfBothDone((DuplexChannel) ctx.channel());
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private static void closeIfBothDone(DuplexChannel ch) {
+        if (ch.isInputShutdown() && ch.isOutputShutdown()) {
+            ch.close();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            // Resets and broken pipes are how TCP sessions often end; not an operator's concern.
+            log.debug("{}: {}", ctx.channel(), cause.toString());
+        } else {
+            log.warn("{}: closing session after unexpected error", ctx.channel(), cause);
+        }
+        ctx.close();
+    }
+
+    /** Closes {@code ch} once what was written to it is flushed. */
+    static void closeOnFlush(Channel ch) {
+        if (ch.isActive()) {
+            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ch.close();
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package io.galeralb.core;
+
+import io.galeralb.config.Durations;
+import io.galeralb.config.ListenerConfig;
+import io.galeralb.config.Timeouts;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.ConnectException;
+import java.nio.channels.UnresolvedAddressException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection and the server connection it is relayed to.
+ *
+ * <p>Both channels are registered on the client's event loop, so every field here is only
+ * ever touched by that one thread: no locks, no volatile.
+ */
+final class Session {
+
+    private static final Logger log = LoggerFactory.getLogger(Session.class);
+
+    private final Listener listener;
+    private final ListenerConfig config;
+    private final Channel client;
+    private final Set<Server> tried = new HashSet<>(4);
+    private final List<String> failures = new ArrayList<>(4);
+
+    private Server server;
+    private Channel backend;
+    private ChannelFuture pendingConnect;
+    private long lastActivityNanos;
+    /** True while the client has sent bytes the server has not answered yet. */
+    private boolean awaitingServer = true;
+    private ScheduledFuture<?> idleCheck;
+
+    Session(Listener listener, ListenerConfig config, Channel client) {
+        this.listener = listener;
+        this.config = config;
+        this.client = client;
+    }
+
+    Channel client() {
+        return client;
+    }
+
+    Channel backend() {
+        return backend;
+    }
+
+    /** Picks a server and connects to it; on failure tries the next, then answers with an ERR packet. */
+    void connectNext() {
+        if (!client.isActive()) {
+            return;
+        }
+        Server next = listener.pool().pick(tried);
+        if (next == null) {
+            refuse(MysqlErrorPacket.NO_SERVER, "galera-lb: no available server for listener "
+                    + config.name() + " (" + String.join(", ", failures) + ")");
+            listener.logNoServer(failures);
+            return;
+        }
+        tried.add(next);
+        Bootstrap b = listener.backendBootstrap().clone(client.eventLoop())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                        config.timeouts().connect().toMillis()))
+                .handler(new ServerSideHandler(this));
+        pendingConnect = b.connect(next.address());
+        pendingConnect.addListener((ChannelFutureListener) f -> connected(next, f));
+    }
+
+    private void connected(Server picked, ChannelFuture f) {
+        pendingConnect = null;
+        if (!f.isSuccess()) {
+            picked.release();
+            if (f.isCancelled() || !client.isActive()) {
+                return;
+            }
+            String reason = describe(f.cause(), config.timeouts());
+            log.debug("{}: connect to {} failed: {}", config.name(), picked, reason);
+            failures.add(picked.name() + ": " + reason);
+            connectNext();
+            return;
+        }
+        server = picked;
+        backend = f.channel();
+        backend.closeFuture().addListener(cf -> picked.release());
+        if (!client.isActive()) {
+            backend.close();
+            return;
+        }
+        lastActivityNanos = System.nanoTime();
+        scheduleIdleCheck(minIdle(config.timeouts()));
+        client.config().setAutoRead(true);
+    }
+
+    /** Called by the relay for every read from the client. */
+    void clientActivity() {
+        lastActivityNanos = System.nanoTime();
+        awaitingServer = true;
+    }
+
+    /** Called by the relay for every read from the server. */
+    void serverActivity() {
+        lastActivityNanos = System.nanoTime();
+        awaitingServer = false;
+    }
+
+    /** The client is gone: stop connecting, close the server side. */
+    void clientClosed() {
+        if (pendingConnect != null) {
+            pendingConnect.cancel(false);
+        }
+        if (idleCheck != null) {
+            idleCheck.cancel(false);
+        }
+        if (backend != null) {
+            Relay.closeOnFlush(backend);
+        }
+    }
+
+    Server server() {
+        return server;
+    }
+
+    void refuse(int code, String message) {
+        client.writeAndFlush(MysqlErrorPacket.create(client.alloc(), code, message))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * Idle detection without a handler per channel: one task per session that looks at the
+     * time of the last read in either direction. Which timeout applies depends on whose turn
+     * it is: the client's (client-idle) or the server's (server-idle).
+     */
+    private void scheduleIdleCheck(long delayNanos) {
+        idleCheck = client.eventLoop().schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void checkIdle() {
+        if (!client.isActive()) {
+            return;
+        }
+        Timeouts t = config.timeouts();
+        long limit = awaitingServer ? t.serverIdle().toNanos() : t.clientIdle().toNanos();
+        long idle = System.nanoTime() - lastActivityNanos;
+        if (idle >= limit) {
+            log.debug("{}: closing session {} -> {}: {} {} reached", config.name(), client.remoteAddress(),
+                    server, awaitingServer ? "server-idle" : "client-idle",
+                    Durations.format(awaitingServer ? t.serverIdle() : t.clientIdle()));
+            client.close();
+            return;
+        }
+        // Wake again when this timeout would expire, or sooner if the turn changes to the
+        // shorter timeout meanwhile.
+        scheduleIdleCheck(Math.min(limit - idle, minIdle(t)));
+    }
+
+    private static long minIdle(Timeouts t) {
+        return Math.min(t.clientIdle().toNanos(), t.serverIdle().toNanos());
+    }
+
+    static String describe(Throwable cause, Timeouts timeouts) {
+        if (cause instanceof ConnectTimeoutException) {
+            return "connect timed out after " + Durations.format(timeouts.connect());
+        }
+        if (cause instanceof UnresolvedAddressException) {
+            return "host name does not resolve";
+        }
+        if (cause instanceof ConnectException) {
+            String m = String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT);
+            if (m.contains("refused")) {
+                return "connection refused";
+            }
+            if (m.contains("no route")) {
+                return "no route to host";
+            }
+            if (m.contains("unreachable")) {
+                return "network unreachable";
+            }
+        }
+        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+}

@@ -1,0 +1,37 @@
+package io.galeralb.server;
+
+import io.galeralb.config.ConfigException;
+import io.galeralb.config.ConfigLoader;
+import io.galeralb.config.GaleraLbConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code galera-lb check}: validates a configuration file without running anything. */
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = "Validate a configuration file and exit 0 if it is valid, 1 if not.")
+final class CheckCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
+    Path config;
+
+    @Override
+    public Integer call() {
+        try {
+            GaleraLbConfig c = ConfigLoader.load(config);
+            int servers = c.listeners().values().stream().mapToInt(l -> l.servers().size()).sum();
+            spec.commandLine().getOut().printf("OK: %s: %d listener(s), %d server(s)%n", config,
+                    c.listeners().size(), servers);
+            return 0;
+        } catch (ConfigException e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return 1;
+        }
+    }
+}

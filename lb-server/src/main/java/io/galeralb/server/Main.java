@@ -1,0 +1,38 @@
+package io.galeralb.server;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code galera-lb} command. */
+@Command(name = "galera-lb",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "A TCP load balancer for MySQL/MariaDB Galera clusters.",
+        subcommands = {RunCommand.class, CheckCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new Main());
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: use run, check or help");
+    }
+
+    /** The version written into the jar's manifest by the build. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"galera-lb " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

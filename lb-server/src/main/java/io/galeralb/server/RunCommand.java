@@ -1,0 +1,56 @@
+package io.galeralb.server;
+
+import io.galeralb.config.ConfigException;
+import io.galeralb.config.ConfigLoader;
+import io.galeralb.config.GaleraLbConfig;
+import io.galeralb.core.ListenerBindException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code galera-lb run}: binds the listeners and serves until SIGTERM or SIGINT. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run galera-lb in the foreground.",
+                "SIGTERM or SIGINT stop accepting, let sessions finish for shutdown-grace, then exit 0."})
+final class RunCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
+    Path config;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        GaleraLbConfig cfg;
+        try {
+            cfg = ConfigLoader.load(config);
+        } catch (ConfigException e) {
+            log.error("refused to start: {}", e.getMessage());
+            return 1;
+        }
+        GaleraLb lb;
+        try {
+            lb = GaleraLb.start(cfg);
+        } catch (ListenerBindException e) {
+            log.error("refused to start: {}", e.getMessage());
+            return 1;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        // Signal handlers rather than a shutdown hook: the process then ends through the same
+        // graceful path as any stop, and exits 0.
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(name), s -> {
+                log.info("SIG{} received: shutting down", s.getName());
+                stop.countDown();
+            });
+        }
+        stop.await();
+        lb.shutdown(cfg.shutdownGrace());
+        return 0;
+    }
+}
