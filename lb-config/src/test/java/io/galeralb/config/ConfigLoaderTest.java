@@ -1,0 +1,363 @@
+package io.galeralb.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    private static final String VALID = """
+            shutdown-grace: 20s
+            listeners:
+              app-cluster:
+                bind: 0.0.0.0:3307
+                balance: leastconn
+                max-connections: 2000
+                timeouts: { connect: 500ms, client-idle: 1m, server-idle: 8h }
+                health:
+                  type: galera
+                  user: clustercheck
+                  password-env: GALERA_LB_CHECK_PASSWORD
+                  interval: 2s
+                  timeout: 1s
+                  rise: 2
+                  fall: 3
+                  available-when-donor: never
+                  available-when-read-only: false
+                  max-recv-queue: 100
+                servers:
+                  db-node-1: { address: 10.0.0.11:3306 }
+                  db-node-2: { address: "[fd00::12]:3306", weight: 2 }
+                  db-node-3: { address: db3.example.com:3306, weight: 256 }
+              portal-cluster:
+                bind: 127.0.0.1:3306
+                balance: roundrobin
+                servers:
+                  p1: { address: 10.0.1.11:3306 }
+            """;
+
+    @Test
+    void readsAFullConfiguration() throws ConfigException {
+        GaleraLbConfig c = ConfigLoader.parse("lb.yaml", VALID);
+
+        assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(c.listeners()).containsOnlyKeys("app-cluster", "portal-cluster");
+        ListenerConfig app = c.listeners().get("app-cluster");
+        assertThat(app.bind()).isEqualTo(new HostPort("0.0.0.0", 3307));
+        assertThat(app.balance()).isEqualTo(Balance.LEASTCONN);
+        assertThat(app.maxConnections()).isEqualTo(2000);
+        assertThat(app.timeouts()).isEqualTo(new Timeouts(Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofHours(8)));
+        assertThat(app.servers().keySet()).containsExactly("db-node-1", "db-node-2", "db-node-3");
+        assertThat(app.servers().get("db-node-2").address()).isEqualTo(new HostPort("fd00::12", 3306));
+        assertThat(app.servers().get("db-node-2").weight()).isEqualTo(2);
+        assertThat(app.servers().get("db-node-3").address().host()).isEqualTo("db3.example.com");
+        HealthConfig h = app.health().orElseThrow();
+        assertThat(h.type()).isEqualTo(HealthCheckType.GALERA);
+        assertThat(h.user()).contains("clustercheck");
+        assertThat(h.passwordEnv()).contains("GALERA_LB_CHECK_PASSWORD");
+        assertThat(h.rise()).isEqualTo(2);
+        assertThat(h.fall()).isEqualTo(3);
+        assertThat(h.availableWhenDonor()).isEqualTo(DonorPolicy.NEVER);
+        assertThat(h.maxRecvQueue()).hasValue(100);
+
+        ListenerConfig portal = c.listeners().get("portal-cluster");
+        assertThat(portal.balance()).isEqualTo(Balance.ROUNDROBIN);
+        assertThat(portal.maxConnections()).isEqualTo(ListenerConfig.DEFAULT_MAX_CONNECTIONS);
+        assertThat(portal.timeouts()).isEqualTo(Timeouts.DEFAULTS);
+        assertThat(portal.health()).isEmpty();
+        assertThat(portal.servers().get("p1").weight()).isEqualTo(1);
+    }
+
+    @Test
+    void unknownKeySuggestsTheNearestKnownOne() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    balanse: leastconn
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(e.line()).isEqualTo(4);
+        assertThat(e.key()).isEqualTo("listeners.app.balanse");
+        assertThat(e.message()).contains("unknown key").contains("did you mean 'balance'?");
+    }
+
+    @Test
+    void unknownKeyFarFromAnyListsTheKnownKeys() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    servers:
+                      a: { address: 127.0.0.1:3306, colour: blue }
+                """);
+        assertThat(e.line()).isEqualTo(5);
+        assertThat(e.key()).isEqualTo("listeners.app.servers.a.colour");
+        assertThat(e.message()).contains("known keys: address, weight");
+    }
+
+    @Test
+    void wrongTypeIsReported() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    max-connections: lots
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(e.line()).isEqualTo(4);
+        assertThat(e.key()).isEqualTo("listeners.app.max-connections");
+        assertThat(e.message()).contains("expected a whole number").contains("lots");
+    }
+
+    @Test
+    void aScalarWhereAMappingBelongsIsReported() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    servers: 127.0.0.1:3306
+                """);
+        assertThat(e.line()).isEqualTo(4);
+        assertThat(e.key()).isEqualTo("listeners.app.servers");
+        assertThat(e.message()).contains("expected a mapping");
+    }
+
+    @Test
+    void badDurationIsReported() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    timeouts:
+                      connect: 5 seconds
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(e.line()).isEqualTo(5);
+        assertThat(e.key()).isEqualTo("listeners.app.timeouts.connect");
+        assertThat(e.message()).contains("bad duration").contains("5 seconds");
+    }
+
+    @Test
+    void durationWithoutUnitSaysSo() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    timeouts: { client-idle: 60 }
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(e.line()).isEqualTo(4);
+        assertThat(e.key()).isEqualTo("listeners.app.timeouts.client-idle");
+        assertThat(e.message()).contains("no unit");
+    }
+
+    @Test
+    void portOutOfRangeIsReported() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    servers:
+                      a: { address: 127.0.0.1:70000 }
+                """);
+        assertThat(e.line()).isEqualTo(5);
+        assertThat(e.key()).isEqualTo("listeners.app.servers.a.address");
+        assertThat(e.message()).contains("port 70000 out of range");
+    }
+
+    @Test
+    void duplicateListenerNameIsReportedWithBothLines() {
+        List<ConfigError> errors = errors("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                  app:
+                    bind: 127.0.0.1:3308
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(errors).anySatisfy(e -> {
+            assertThat(e.line()).isEqualTo(6);
+            assertThat(e.key()).isEqualTo("listeners.app");
+            assertThat(e.message()).contains("duplicate key (first at line 2)");
+        });
+    }
+
+    @Test
+    void twoListenersOnTheSameBindAddressAreReported() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 0.0.0.0:3307
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                  portal:
+                    bind: 127.0.0.1:3307
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(e.line()).isEqualTo(7);
+        assertThat(e.key()).isEqualTo("listeners.portal.bind");
+        assertThat(e.message()).contains("already used by listener 'app'");
+    }
+
+    @Test
+    void listenerWithoutServersIsReported() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    servers: {}
+                """);
+        assertThat(e.line()).isEqualTo(4);
+        assertThat(e.key()).isEqualTo("listeners.app.servers");
+        assertThat(e.message()).contains("has no servers");
+    }
+
+    @Test
+    void listenerWithoutServersKeyIsReported() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                """);
+        assertThat(e.line()).isEqualTo(3);
+        assertThat(e.key()).isEqualTo("listeners.app.servers");
+    }
+
+    @Test
+    void weightOutOfRangeIsReported() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                      b:
+                        address: 127.0.0.1:3307
+                        weight: 300
+                """);
+        assertThat(e.line()).isEqualTo(8);
+        assertThat(e.key()).isEqualTo("listeners.app.servers.b.weight");
+        assertThat(e.message()).contains("300 out of range 1-256");
+    }
+
+    @Test
+    void emptyFileIsReported() {
+        assertThat(single("").message()).contains("empty");
+        assertThat(single("# only a comment\n\n").message()).contains("empty");
+    }
+
+    @Test
+    void textThatIsNotYamlIsReportedWithItsLine() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                   servers: [unclosed
+                """);
+        assertThat(e.line()).isPositive();
+        assertThat(e.message()).startsWith("not valid YAML");
+    }
+
+    @Test
+    void aDocumentThatIsNotAMappingIsReported() {
+        ConfigError e = single("just some words\n");
+        assertThat(e.line()).isEqualTo(1);
+        assertThat(e.message()).contains("not a galera-lb configuration");
+    }
+
+    @Test
+    void binaryFileIsReported(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("lb.yaml");
+        Files.write(f, new byte[] {(byte) 0xC3, 0x28, 0x00, (byte) 0xFF});
+        assertThatThrownBy(() -> ConfigLoader.load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(f.toString())
+                .hasMessageContaining("not UTF-8");
+    }
+
+    @Test
+    void missingFileIsReported(@TempDir Path dir) {
+        Path f = dir.resolve("nope.yaml");
+        assertThatThrownBy(() -> ConfigLoader.load(f)).hasMessageContaining(f + ": file not found");
+    }
+
+    @Test
+    void allErrorsOfAFileAreReportedAtOnce(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("lb.yaml");
+        Files.writeString(f, """
+                listeners:
+                  app:
+                    bind: 127.0.0.1:99999
+                    balance: fastest
+                    servers:
+                      a: { address: 127.0.0.1:3306, weight: 0 }
+                  portal:
+                    bind: 127.0.0.1:3306
+                    servers: {}
+                """, StandardCharsets.UTF_8);
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> ConfigLoader.load(f));
+        assertThat(e.errors()).extracting(ConfigError::key).containsExactlyInAnyOrder(
+                "listeners.app.bind", "listeners.app.balance", "listeners.app.servers.a.weight",
+                "listeners.portal.servers");
+        assertThat(e.errors()).allSatisfy(err -> assertThat(err.file()).isEqualTo(f.toString()));
+        assertThat(e.getMessage()).startsWith("4 errors").contains(f + ":3: listeners.app.bind: port 99999 out of range");
+    }
+
+    @Test
+    void healthCheckNeedsAUserAndOnePasswordSource() {
+        List<ConfigError> errors = errors("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    health:
+                      type: mysql
+                      password-env: X
+                      password-file: /etc/x
+                      available-when-donor: sometimes
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(errors).extracting(ConfigError::key).containsExactlyInAnyOrder(
+                "listeners.app.health.user", "listeners.app.health.password-file",
+                "listeners.app.health.available-when-donor");
+    }
+
+    @Test
+    void missingListenersSectionIsReported() {
+        ConfigError e = single("shutdown-grace: 5s\n");
+        assertThat(e.key()).isEqualTo("listeners");
+        assertThat(e.message()).contains("required key is missing");
+    }
+
+    private static ConfigError single(String yaml) {
+        List<ConfigError> errors = errors(yaml);
+        assertThat(errors).hasSize(1);
+        assertThat(errors.get(0).file()).isEqualTo("test.yaml");
+        return errors.get(0);
+    }
+
+    private static List<ConfigError> errors(String yaml) {
+        try {
+            ConfigLoader.parse("test.yaml", yaml);
+        } catch (ConfigException e) {
+            return e.errors();
+        }
+        throw new AssertionError("expected the configuration to be rejected:\n" + yaml);
+    }
+}
