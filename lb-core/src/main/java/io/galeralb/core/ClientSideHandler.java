@@ -1,7 +1,9 @@
 package io.galeralb.core;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 
 /** The client's half of a session: admits it, starts the connect, relays client bytes to the server. */
 final class ClientSideHandler extends Relay {
@@ -22,6 +24,27 @@ final class ClientSideHandler extends Relay {
     @Override
     void activity() {
         session.clientActivity();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (session.backend() == null) {
+            // Even with auto-read off, epoll reads what arrives together with a FIN; keep it for
+            // the server rather than drop it.
+            activity();
+            session.holdUntilConnected((ByteBuf) msg);
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent && session.backend() == null) {
+            session.clientInputEndedBeforeConnect();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

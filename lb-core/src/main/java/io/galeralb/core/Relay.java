@@ -78,16 +78,20 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
                 ctx.close();
                 return;
             }
-            // Everything read so far goes out first, then the end of stream.
-            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-                if (peer instanceof DuplexChannel d && d.isActive()) {
-                    d.shutdownOutput().addListener(x -> closeIfBothDone(d));
-                }
-            });
+            endOutput(peer);
             closeIfBothDone((DuplexChannel) ctx.channel());
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Sends everything written to {@code ch} so far, then the end of stream (a FIN). */
+    static void endOutput(Channel ch) {
+        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+            if (ch instanceof DuplexChannel d && d.isActive()) {
+                d.shutdownOutput().addListener(x -> closeIfBothDone(d));
+            }
+        });
     }
 
     private static void closeIfBothDone(DuplexChannel ch) {

@@ -4,6 +4,7 @@ import io.galeralb.config.Durations;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.Timeouts;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -44,6 +45,9 @@ final class Session {
     /** True while the client has sent bytes the server has not answered yet. */
     private boolean awaitingServer = true;
     private ScheduledFuture<?> idleCheck;
+    /** Client bytes read before the server connection was up; rare, see ClientSideHandler. */
+    private List<ByteBuf> heldFromClient;
+    private boolean clientInputEnded;
 
     Session(Listener listener, ListenerConfig config, Channel client) {
         this.listener = listener;
@@ -102,7 +106,34 @@ final class Session {
         }
         lastActivityNanos = System.nanoTime();
         scheduleIdleCheck(minIdle(config.timeouts()));
-        client.config().setAutoRead(true);
+        if (heldFromClient != null) {
+            heldFromClient.forEach(b -> backend.write(b, backend.voidPromise()));
+            heldFromClient = null;
+            backend.flush();
+        }
+        if (clientInputEnded) {
+            Relay.endOutput(backend);
+        } else {
+            client.config().setAutoRead(true);
+        }
+    }
+
+    void holdUntilConnected(ByteBuf msg) {
+        if (heldFromClient == null) {
+            heldFromClient = new ArrayList<>(2);
+        }
+        heldFromClient.add(msg);
+    }
+
+    void clientInputEndedBeforeConnect() {
+        clientInputEnded = true;
+    }
+
+    private void releaseHeld() {
+        if (heldFromClient != null) {
+            heldFromClient.forEach(ByteBuf::release);
+            heldFromClient = null;
+        }
     }
 
     /** Called by the relay for every read from the client. */
@@ -119,6 +150,7 @@ final class Session {
 
     /** The client is gone: stop connecting, close the server side. */
     void clientClosed() {
+        releaseHeld();
         if (pendingConnect != null) {
             pendingConnect.cancel(false);
         }
@@ -135,6 +167,7 @@ final class Session {
     }
 
     void refuse(int code, String message) {
+        releaseHeld();
         client.writeAndFlush(MysqlErrorPacket.create(client.alloc(), code, message))
                 .addListener(ChannelFutureListener.CLOSE);
     }

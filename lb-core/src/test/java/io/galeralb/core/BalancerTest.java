@@ -1,0 +1,95 @@
+package io.galeralb.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.galeralb.config.Balance;
+import io.galeralb.config.HostPort;
+import io.galeralb.config.ServerConfig;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class BalancerTest {
+
+    private static ServerPool pool(Balance balance, int... weights) {
+        List<ServerConfig> configs = new ArrayList<>();
+        for (int i = 0; i < weights.length; i++) {
+            configs.add(new ServerConfig("s" + (i + 1), new HostPort("127.0.0.1", 10000 + i), weights[i]));
+        }
+        return new ServerPool(configs, balance);
+    }
+
+    private static Map<String, Integer> pickHeld(ServerPool pool, int n) {
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            counts.merge(pool.pick(Set.of()).name(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    @Test
+    void leastconnSpreadsHeldSessionsEvenly() {
+        assertThat(pickHeld(pool(Balance.LEASTCONN, 1, 1, 1), 60)).containsOnly(
+                Map.entry("s1", 20), Map.entry("s2", 20), Map.entry("s3", 20));
+    }
+
+    @Test
+    void leastconnFollowsWeights() {
+        assertThat(pickHeld(pool(Balance.LEASTCONN, 1, 2), 60)).containsOnly(Map.entry("s1", 20), Map.entry("s2", 40));
+    }
+
+    @Test
+    void leastconnCountsASessionFromTheMomentItIsPicked() {
+        ServerPool p = pool(Balance.LEASTCONN, 1, 1);
+        Server first = p.pick(Set.of());
+        Server second = p.pick(Set.of());
+        assertThat(second).isNotSameAs(first);
+        assertThat(first.activeSessions()).isEqualTo(1);
+        first.release();
+        assertThat(p.pick(Set.of())).isSameAs(first);
+    }
+
+    @Test
+    void leastconnBreaksTiesAtRandom() {
+        ServerPool p = pool(Balance.LEASTCONN, 1, 1, 1);
+        Set<String> firstChoices = new HashSet<>();
+        for (int i = 0; i < 300; i++) {
+            Server s = p.pick(Set.of());
+            firstChoices.add(s.name());
+            s.release();
+        }
+        assertThat(firstChoices).containsExactlyInAnyOrder("s1", "s2", "s3");
+    }
+
+    @Test
+    void triedServersAreSkippedAndNullMeansNoneLeft() {
+        ServerPool p = pool(Balance.LEASTCONN, 1, 1);
+        Server a = p.pick(Set.of());
+        Server b = p.pick(Set.of(a));
+        assertThat(b).isNotSameAs(a);
+        assertThat(p.pick(Set.of(a, b))).isNull();
+    }
+
+    @Test
+    void roundRobinIsSmoothAndWeighted() {
+        ServerPool p = pool(Balance.ROUNDROBIN, 5, 1, 1);
+        StringBuilder order = new StringBuilder();
+        for (int i = 0; i < 14; i++) {
+            order.append(p.pick(Set.of()).name().charAt(1));
+        }
+        assertThat(order.toString()).isEqualTo("11213111121311");
+    }
+
+    @Test
+    void roundRobinSkipsTriedServers() {
+        ServerPool p = pool(Balance.ROUNDROBIN, 1, 1, 1);
+        Server s1 = p.servers().get(0);
+        for (int i = 0; i < 6; i++) {
+            assertThat(p.pick(Set.of(s1))).isNotSameAs(s1);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.galeralb.core;
+
+import io.galeralb.config.Balance;
+import io.galeralb.config.HostPort;
+import io.galeralb.config.ListenerConfig;
+import io.galeralb.config.ServerConfig;
+import io.galeralb.config.Timeouts;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** A real {@link Proxy} on loopback with one listener, for tests. */
+final class ProxyHarness implements AutoCloseable {
+
+    private final Proxy proxy = Proxy.start(2);
+    final Listener listener;
+
+    private ProxyHarness(ListenerConfig config) throws ListenerBindException {
+        listener = proxy.bind(config);
+    }
+
+    static Builder builder() {
+        return new Builder();
+    }
+
+    Socket connect() throws IOException {
+        Socket s = new Socket();
+        s.connect(listener.localAddress(), 5000);
+        s.setSoTimeout(60_000);
+        return s;
+    }
+
+    InetSocketAddress address() {
+        return listener.localAddress();
+    }
+
+    @Override
+    public void close() {
+        listener.stopAccepting();
+        listener.closeSessions();
+        proxy.close();
+    }
+
+    /** A loopback port nothing listens on: connects to it are refused. */
+    static int closedPort() {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static final class Builder {
+        private final Map<String, ServerConfig> servers = new LinkedHashMap<>();
+        private Timeouts timeouts = new Timeouts(Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofHours(1));
+        private int maxConnections = 1000;
+        private Balance balance = Balance.LEASTCONN;
+
+        Builder server(String name, int port) {
+            servers.put(name, new ServerConfig(name, new HostPort("127.0.0.1", port), 1));
+            return this;
+        }
+
+        Builder timeouts(Duration connect, Duration clientIdle, Duration serverIdle) {
+            timeouts = new Timeouts(connect, clientIdle, serverIdle);
+            return this;
+        }
+
+        Builder maxConnections(int n) {
+            maxConnections = n;
+            return this;
+        }
+
+        Builder balance(Balance b) {
+            balance = b;
+            return this;
+        }
+
+        ProxyHarness start() throws ListenerBindException {
+            ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", closedPort()), balance,
+                    maxConnections, timeouts, Optional.empty(), servers);
+            return new ProxyHarness(config);
+        }
+    }
+}

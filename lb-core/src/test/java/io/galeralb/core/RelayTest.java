@@ -1,0 +1,383 @@
+package io.galeralb.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The relay over real loopback sockets: a blocking test server behind a real listener. */
+@ExtendWith(LeakCheck.class)
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class RelayTest {
+
+    private static final long HUNDRED_MB = 100L * 1024 * 1024;
+
+    /** Writes {@code total} bytes of a seeded pseudo-random stream; returns their SHA-256. */
+    private static String send(OutputStream out, long seed, long total) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        Random r = new Random(seed);
+        byte[] chunk = new byte[64 * 1024];
+        for (long sent = 0; sent < total; ) {
+            int n = (int) Math.min(chunk.length, total - sent);
+            r.nextBytes(chunk);
+            out.write(chunk, 0, n);
+            md.update(chunk, 0, n);
+            sent += n;
+        }
+        out.flush();
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Reads to end of stream; returns the byte count and SHA-256. */
+    private static String receive(InputStream in, AtomicLong count) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        byte[] buf = new byte[64 * 1024];
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+            md.update(buf, 0, n);
+            count.addAndGet(n);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    @Test
+    void hundredMegabytesEachWayArriveByteExact() throws Exception {
+        List<String> backendSide = new ArrayList<>();
+        AtomicLong backendReceived = new AtomicLong();
+        try (TestBackend backend = new TestBackend(s -> {
+            CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> {
+                try {
+                    String digest = send(s.getOutputStream(), 2, HUNDRED_MB);
+                    s.shutdownOutput();
+                    return digest;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            String got = receive(s.getInputStream(), backendReceived);
+            backendSide.add(got);
+            backendSide.add(sent.join());
+        });
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start();
+             Socket client = proxy.connect()) {
+
+            AtomicLong clientReceived = new AtomicLong();
+            CompletableFuture<String> clientGot = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return receive(client.getInputStream(), clientReceived);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            String clientSent = send(client.getOutputStream(), 1, HUNDRED_MB);
+            client.shutdownOutput();
+            String received = clientGot.get(2, TimeUnit.MINUTES);
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> backendSide.size() == 2);
+            assertThat(backend.failures).isEmpty();
+            assertThat(backendReceived.get()).isEqualTo(HUNDRED_MB);
+            assertThat(backendSide.get(0)).as("client -> server bytes").isEqualTo(clientSent);
+            assertThat(clientReceived.get()).isEqualTo(HUNDRED_MB);
+            assertThat(received).as("server -> client bytes").isEqualTo(backendSide.get(1));
+        }
+    }
+
+    @Test
+    void aSlowClientStopsTheServerInsteadOfFillingTheProxy() throws Exception {
+        long total = 256L * 1024 * 1024;
+        AtomicLong written = new AtomicLong();
+        CompletableFuture<String> sentDigest = new CompletableFuture<>();
+        try (TestBackend backend = new TestBackend(s -> {
+            s.setSendBufferSize(64 * 1024);
+            OutputStream counting = new OutputStream() {
+                final OutputStream out = s.getOutputStream();
+
+                @Override
+                public void write(int b) throws IOException {
+                    out.write(b);
+                    written.incrementAndGet();
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                    written.addAndGet(len);
+                }
+            };
+            sentDigest.complete(send(counting, 3, total));
+        });
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start();
+             Socket client = new Socket()) {
+            client.setReceiveBufferSize(64 * 1024);
+            client.connect(proxy.address(), 5000);
+
+            // The client reads nothing: the server must come to a stop once the proxy's buffer
+            // (the write-buffer high water mark) and the kernel's socket buffers are full.
+            long[] last = {-1};
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300)).until(() -> {
+                long now = written.get();
+                boolean stalled = now > 0 && now == last[0];
+                last[0] = now;
+                return stalled;
+            });
+            long inFlight = written.get();
+            long bound = kernelBufferBound() + 4L * 1024 * 1024;
+            assertThat(inFlight).as("bytes held between server and client while the client does not read")
+                    .isLessThan(bound)
+                    .isLessThan(total / 4);
+
+            AtomicLong received = new AtomicLong();
+            String digest = receive(client.getInputStream(), received);
+            assertThat(received.get()).isEqualTo(total);
+            assertThat(digest).isEqualTo(sentDigest.get(1, TimeUnit.MINUTES));
+        }
+    }
+
+    /** The most the kernel may buffer for the proxy's two sockets (send side to the client, receive side from the server). */
+    private static long kernelBufferBound() throws IOException {
+        return maxOf("/proc/sys/net/ipv4/tcp_rmem") + maxOf("/proc/sys/net/ipv4/tcp_wmem");
+    }
+
+    private static long maxOf(String sysctl) throws IOException {
+        // Not Files.readString: /proc files report a size that does not match their content.
+        try (InputStream in = Files.newInputStream(Path.of(sysctl))) {
+            String[] fields = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+");
+            return Long.parseLong(fields[2]);
+        }
+    }
+
+    @Test
+    void halfCloseFromTheClientReachesTheServerAndTheAnswerStillComesBack() throws Exception {
+        try (TestBackend backend = new TestBackend(s -> {
+            byte[] all = s.getInputStream().readAllBytes(); // returns only at the client's FIN
+            s.getOutputStream().write(("got " + all.length + " bytes").getBytes(StandardCharsets.US_ASCII));
+        });
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start();
+             Socket client = proxy.connect()) {
+            client.getOutputStream().write(new byte[1000]);
+            client.shutdownOutput();
+            String answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(answer).isEqualTo("got 1000 bytes");
+        }
+    }
+
+    @Test
+    void aRefusingServerIsSkippedForTheNextOne() throws Exception {
+        try (TestBackend backend = new TestBackend(s -> s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII)));
+             ProxyHarness proxy = ProxyHarness.builder()
+                     .server("dead", ProxyHarness.closedPort())
+                     .server("live", backend.port())
+                     .start()) {
+            for (int i = 0; i < 10; i++) {
+                try (Socket client = proxy.connect()) {
+                    assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+                            .isEqualTo("hello");
+                }
+            }
+            await().until(() -> proxy.listener.pool().servers().stream().allMatch(s -> s.activeSessions() == 0));
+        }
+    }
+
+    @Test
+    void whenNoServerCanBeReachedTheClientGetsAMysqlErrorNamingEachReason() throws Exception {
+        try (ProxyHarness proxy = ProxyHarness.builder()
+                .server("db-node-1", ProxyHarness.closedPort())
+                .server("db-node-2", ProxyHarness.closedPort())
+                .start();
+             Socket client = proxy.connect()) {
+            MysqlErr err = MysqlErr.read(client.getInputStream());
+            assertThat(err.code()).isEqualTo(1105);
+            assertThat(err.message())
+                    .startsWith("galera-lb: no available server for listener test (")
+                    .contains("db-node-1: connection refused")
+                    .contains("db-node-2: connection refused");
+        }
+    }
+
+    @Test
+    void aServerThatDoesNotAcceptTimesOutAndTheNextOneIsTried() throws Exception {
+        try (ServerSocket blackhole = fullBacklog();
+             TestBackend backend = new TestBackend(s -> s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII)));
+             ProxyHarness proxy = ProxyHarness.builder()
+                     .timeouts(Duration.ofMillis(300), Duration.ofHours(1), Duration.ofHours(1))
+                     .server("blackhole", blackhole.getLocalPort())
+                     .server("live", backend.port())
+                     .start()) {
+            for (int i = 0; i < 4; i++) {
+                try (Socket client = proxy.connect()) {
+                    assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+                            .isEqualTo("hello");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aConnectTimeoutIsNamedInTheError() throws Exception {
+        try (ServerSocket blackhole = fullBacklog();
+             ProxyHarness proxy = ProxyHarness.builder()
+                     .timeouts(Duration.ofMillis(300), Duration.ofHours(1), Duration.ofHours(1))
+                     .server("blackhole", blackhole.getLocalPort())
+                     .start();
+             Socket client = proxy.connect()) {
+            MysqlErr err = MysqlErr.read(client.getInputStream());
+            assertThat(err.message()).contains("blackhole: connect timed out after 300ms");
+        }
+    }
+
+    /**
+     * A listening socket whose accept queue is full: Linux drops further SYNs, so a connect to
+     * it neither succeeds nor is refused, like a server that is up but overwhelmed.
+     */
+    private static ServerSocket fullBacklog() throws IOException {
+        ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        List<Socket> fillers = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            Socket f = new Socket();
+            try {
+                f.connect(s.getLocalSocketAddress(), 200);
+                fillers.add(f);
+            } catch (SocketTimeoutException e) {
+                f.close();
+                break;
+            }
+        }
+        Socket probe = new Socket();
+        boolean dropped = false;
+        try {
+            probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()), 300);
+        } catch (SocketTimeoutException e) {
+            dropped = true;
+        } finally {
+            probe.close();
+        }
+        assertThat(dropped).as("a full accept queue drops new connects on this kernel").isTrue();
+        return new ServerSocket() {
+            {
+                // Keep the fillers alive as long as the blackhole.
+            }
+
+            @Override
+            public int getLocalPort() {
+                return s.getLocalPort();
+            }
+
+            @Override
+            public void close() throws IOException {
+                for (Socket f : fillers) {
+                    f.close();
+                }
+                s.close();
+                super.close();
+            }
+        };
+    }
+
+    @Test
+    void serverIdleClosesASessionWhoseServerNeverAnswers() throws Exception {
+        try (TestBackend backend = new TestBackend(s -> s.getInputStream().readAllBytes());
+             ProxyHarness proxy = ProxyHarness.builder()
+                     .timeouts(Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofSeconds(1))
+                     .server("mute", backend.port())
+                     .start();
+             Socket client = proxy.connect()) {
+            assertThat(client.getInputStream().read()).as("closed by galera-lb, not by the read timeout").isEqualTo(-1);
+            await().until(() -> proxy.listener.activeSessions() == 0);
+        }
+    }
+
+    @Test
+    void clientIdleClosesASessionWhoseClientStaysSilent() throws Exception {
+        try (TestBackend backend = new TestBackend(s -> {
+            s.getOutputStream().write("greeting".getBytes(StandardCharsets.US_ASCII));
+            s.getInputStream().readAllBytes();
+        });
+             ProxyHarness proxy = ProxyHarness.builder()
+                     .timeouts(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofHours(1))
+                     .server("b", backend.port())
+                     .start();
+             Socket client = proxy.connect()) {
+            byte[] greeting = client.getInputStream().readNBytes(8);
+            assertThat(new String(greeting, StandardCharsets.US_ASCII)).isEqualTo("greeting");
+            assertThat(client.getInputStream().read()).isEqualTo(-1);
+            await().until(() -> backend.failures.isEmpty() && proxy.listener.activeSessions() == 0);
+        }
+    }
+
+    @Test
+    void maxConnectionsAnswersTooManyConnections() throws Exception {
+        try (TestBackend backend = new TestBackend(s -> {
+            s.getOutputStream().write('!');
+            s.getInputStream().readAllBytes();
+        });
+             ProxyHarness proxy = ProxyHarness.builder().maxConnections(2).server("b", backend.port()).start();
+             Socket a = proxy.connect();
+             Socket b = proxy.connect()) {
+            assertThat(a.getInputStream().read()).isEqualTo('!');
+            assertThat(b.getInputStream().read()).isEqualTo('!');
+            try (Socket c = proxy.connect()) {
+                MysqlErr err = MysqlErr.read(c.getInputStream());
+                assertThat(err.code()).isEqualTo(1040);
+                assertThat(err.message()).contains("too many connections to listener test (max-connections 2)");
+            }
+            a.close();
+            await().until(() -> proxy.listener.activeSessions() == 1);
+            try (Socket d = proxy.connect()) {
+                assertThat(d.getInputStream().read()).isEqualTo('!');
+            }
+        }
+    }
+
+    @Test
+    void closingTheClientClosesTheServerSideAndReleasesTheServer() throws Exception {
+        CompletableFuture<Integer> backendSaw = new CompletableFuture<>();
+        try (TestBackend backend = new TestBackend(s -> {
+            s.getOutputStream().write('!');
+            backendSaw.complete(s.getInputStream().read());
+        });
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start()) {
+            Socket client = proxy.connect();
+            assertThat(client.getInputStream().read()).isEqualTo('!');
+            Server server = proxy.listener.pool().servers().get(0);
+            assertThat(server.activeSessions()).isEqualTo(1);
+            client.close();
+            assertThat(backendSaw.get(30, TimeUnit.SECONDS)).isEqualTo(-1);
+            await().until(() -> server.activeSessions() == 0 && proxy.listener.activeSessions() == 0);
+            assertThat(server.totalSessions()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void closingTheServerClosesTheClientAfterDeliveringEverything() throws Exception {
+        byte[] payload = new byte[300_000];
+        Arrays.fill(payload, (byte) 7);
+        try (TestBackend backend = new TestBackend(s -> s.getOutputStream().write(payload));
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start();
+             Socket client = proxy.connect()) {
+            assertThat(client.getInputStream().readAllBytes()).isEqualTo(payload);
+        }
+    }
+}
