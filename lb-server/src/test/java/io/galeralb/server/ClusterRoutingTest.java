@@ -1,0 +1,149 @@
+package io.galeralb.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** galera-lb in front of the real 3-node Galera cluster, reached by a real JDBC driver. */
+@ExtendWith(GaleraClusterExtension.class)
+class ClusterRoutingTest {
+
+    private GaleraLb lb;
+    private String url;
+
+    @BeforeEach
+    void start() throws Exception {
+        int port = TestConfigs.freePort();
+        lb = GaleraLb.start(TestConfigs.cluster(port));
+        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+    }
+
+    @AfterEach
+    void stop() {
+        lb.close();
+    }
+
+    private static String nodeOf(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@wsrep_node_name")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    @Test
+    void sixtySessionsLandTwentyOnEachNode() throws Exception {
+        List<Connection> open = new ArrayList<>();
+        try {
+            Map<String, Integer> perNode = new TreeMap<>();
+            for (int i = 0; i < 60; i++) {
+                Connection c = DriverManager.getConnection(url);
+                open.add(c);
+                perNode.merge(nodeOf(c), 1, Integer::sum);
+            }
+            assertThat(perNode).containsExactly(Map.entry("node1", 20), Map.entry("node2", 20), Map.entry("node3", 20));
+            assertThat(lb.listener("app-cluster").pool().servers())
+                    .allSatisfy(s -> assertThat(s.activeSessions()).isEqualTo(20));
+        } finally {
+            for (Connection c : open) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void aMixedReadWriteWorkloadCompletesWithoutErrors() throws Exception {
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS workload");
+            s.execute("CREATE TABLE workload (id INT AUTO_INCREMENT PRIMARY KEY, worker INT NOT NULL, "
+                    + "n INT NOT NULL, note VARCHAR(64), KEY (worker))");
+        }
+        int workers = 6;
+        int rounds = 100;
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            int worker = w;
+            results.add(pool.submit(() -> runWorker(worker, rounds)));
+        }
+        pool.shutdown();
+        for (Future<Integer> f : results) {
+            assertThat(f.get()).isEqualTo(rounds);
+        }
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            s.execute("SET SESSION wsrep_sync_wait = 1"); // read what every node has committed
+            try (ResultSet rs = s.executeQuery("SELECT COUNT(*), COUNT(DISTINCT worker), SUM(n) FROM workload")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(workers * rounds);
+                assertThat(rs.getInt(2)).isEqualTo(workers);
+                assertThat(rs.getLong(3)).isEqualTo((long) workers * rounds * 2);
+            }
+        }
+    }
+
+    /** Each round: a new session through galera-lb, an insert, an update of it, and reads. Returns rounds done. */
+    private int runWorker(int worker, int rounds) throws SQLException {
+        int done = 0;
+        for (int i = 0; i < rounds; i++) {
+            try (Connection c = DriverManager.getConnection(url)) {
+                c.setAutoCommit(false);
+                long id;
+                try (PreparedStatement ins = c.prepareStatement(
+                        "INSERT INTO workload (worker, n, note) VALUES (?, 1, ?)", Statement.RETURN_GENERATED_KEYS)) {
+                    ins.setInt(1, worker);
+                    ins.setString(2, "round " + i);
+                    ins.executeUpdate();
+                    try (ResultSet keys = ins.getGeneratedKeys()) {
+                        keys.next();
+                        id = keys.getLong(1);
+                    }
+                }
+                try (PreparedStatement upd = c.prepareStatement("UPDATE workload SET n = n + 1 WHERE id = ?")) {
+                    upd.setLong(1, id);
+                    assertThat(upd.executeUpdate()).isEqualTo(1);
+                }
+                c.commit();
+                try (PreparedStatement sel = c.prepareStatement("SELECT n FROM workload WHERE id = ?")) {
+                    sel.setLong(1, id);
+                    try (ResultSet rs = sel.executeQuery()) {
+                        assertThat(rs.next()).isTrue();
+                        assertThat(rs.getInt(1)).isEqualTo(2);
+                    }
+                }
+                done++;
+            }
+        }
+        return done;
+    }
+
+    @Test
+    void withEveryNodeStoppedAClientGetsAnErrorNamingGaleraLbAndTheReason() {
+        try {
+            GaleraCluster.stopAll();
+            assertThatThrownBy(() -> DriverManager.getConnection(url).close())
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageContaining("galera-lb: no available server for listener app-cluster")
+                    .hasMessageContaining("node1: connection refused")
+                    .hasMessageContaining("node2: connection refused")
+                    .hasMessageContaining("node3: connection refused");
+        } finally {
+            GaleraCluster.ensureRunning();
+        }
+    }
+}

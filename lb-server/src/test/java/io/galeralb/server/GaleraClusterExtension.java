@@ -1,0 +1,13 @@
+package io.galeralb.server;
+
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/** Before every test: the real cluster runs with all three nodes Synced (the reset between tests). */
+final class GaleraClusterExtension implements BeforeEachCallback {
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        GaleraCluster.ensureRunning();
+    }
+}

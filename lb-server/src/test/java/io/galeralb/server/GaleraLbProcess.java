@@ -1,0 +1,87 @@
+package io.galeralb.server;
+
+import static org.awaitility.Awaitility.await;
+
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/** {@code galera-lb} run as its own JVM process, as an operator runs it, with its output captured. */
+final class GaleraLbProcess implements AutoCloseable {
+
+    private final Process process;
+    private final List<String> output = new CopyOnWriteArrayList<>();
+    private final Thread reader;
+
+    private GaleraLbProcess(Process process) {
+        this.process = process;
+        this.reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    output.add(line);
+                }
+            } catch (IOException e) {
+                output.add("(output read failed: " + e + ")");
+            }
+        }, "galera-lb-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    static GaleraLbProcess start(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.addAll(List.of(args));
+        return new GaleraLbProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+    }
+
+    void awaitOutput(String fragment) {
+        try {
+            await().atMost(Duration.ofSeconds(60))
+                    .failFast("galera-lb exited", () -> !process.isAlive() && !hasOutput(fragment))
+                    .until(() -> hasOutput(fragment));
+        } catch (ConditionTimeoutException | TerminalFailureException e) {
+            throw new AssertionError("galera-lb never printed \"" + fragment + "\"; its output:\n" + output(), e);
+        }
+    }
+
+    boolean hasOutput(String fragment) {
+        return output.stream().anyMatch(l -> l.contains(fragment));
+    }
+
+    String output() {
+        return String.join("\n", output);
+    }
+
+    /** SIGTERM, as {@code kill PID} and systemd send it. */
+    void terminate() {
+        // Through the handle: Process.destroy() would also close our end of its output.
+        process.toHandle().destroy();
+    }
+
+    int waitForExit() throws InterruptedException {
+        if (!process.waitFor(2, TimeUnit.MINUTES)) {
+            throw new AssertionError("galera-lb did not exit:\n" + output());
+        }
+        reader.join(10_000); // the last lines
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+}
