@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -19,6 +20,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -37,11 +39,11 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS = Set.of("listeners", "shutdown-grace");
     private static final Set<String> LISTENER_KEYS =
-            Set.of("bind", "balance", "max-connections", "timeouts", "health", "servers");
+            Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "servers");
     private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle");
     private static final Set<String> SERVER_KEYS = Set.of("address", "weight");
-    private static final Set<String> HEALTH_KEYS = Set.of("type", "user", "password-env", "password-file",
-            "interval", "timeout", "rise", "fall", "available-when-donor", "available-when-read-only",
+    private static final Set<String> HEALTH_KEYS = Set.of("type", "user", "password", "password-env",
+            "password-file", "interval", "fast-interval", "timeout", "rise", "fall", "available-when-donor", "available-when-read-only",
             "max-recv-queue");
 
     private static final Map<String, Balance> BALANCES = words(Balance.values(), Balance::yamlName);
@@ -49,14 +51,25 @@ public final class ConfigLoader {
             words(HealthCheckType.values(), HealthCheckType::yamlName);
     private static final Map<String, DonorPolicy> DONOR_POLICIES =
             words(DonorPolicy.values(), DonorPolicy::yamlName);
+    private static final Map<String, OnServerDown> ON_SERVER_DOWN =
+            words(OnServerDown.values(), OnServerDown::yamlName);
+
+    /** What the loader needs from its surroundings: environment variables, and whether the file is private. */
+    private record Context(Map<String, String> env, boolean ownerOnlyFile) {
+    }
 
     private static final Duration ONE_MS = Duration.ofMillis(1);
 
     private ConfigLoader() {
     }
 
-    /** Reads and validates a file. */
+    /** Reads and validates a file; secrets named by {@code password-env} come from this process's environment. */
     public static GaleraLbConfig load(Path file) throws ConfigException {
+        return load(file, System.getenv());
+    }
+
+    /** Reads and validates a file, taking environment variables from {@code env}. */
+    public static GaleraLbConfig load(Path file, Map<String, String> env) throws ConfigException {
         String name = file.toString();
         byte[] bytes;
         try {
@@ -76,11 +89,32 @@ public final class ConfigLoader {
         } catch (CharacterCodingException e) {
             throw single(name, "not a YAML file: the content is not UTF-8 text");
         }
-        return parse(name, text);
+        return parse(name, text, new Context(env, ownerOnly(file)));
     }
 
-    /** Parses and validates YAML text; {@code name} names the source in errors. */
+    /**
+     * Parses and validates YAML text; {@code name} names the source in errors. Text has no file
+     * permissions, so an inline {@code password} is refused.
+     */
     public static GaleraLbConfig parse(String name, String text) throws ConfigException {
+        return parse(name, text, System.getenv());
+    }
+
+    /** As {@link #parse(String, String)}, taking environment variables from {@code env}. */
+    public static GaleraLbConfig parse(String name, String text, Map<String, String> env) throws ConfigException {
+        return parse(name, text, new Context(env, false));
+    }
+
+    private static boolean ownerOnly(Path file) {
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            return perms.stream().noneMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"));
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    private static GaleraLbConfig parse(String name, String text, Context context) throws ConfigException {
         if (text.isBlank() || text.lines().allMatch(l -> l.isBlank() || l.strip().startsWith("#"))) {
             throw single(name, "the file is empty; it needs at least a 'listeners' section");
         }
@@ -107,14 +141,15 @@ public final class ConfigLoader {
                     "not a galera-lb configuration: the top level must be a mapping with a 'listeners' section, got "
                             + YamlMapping.describe(root))));
         }
-        GaleraLbConfig config = readTop(top.get(), name, problems);
+        GaleraLbConfig config = readTop(top.get(), name, problems, context);
         if (!problems.errors().isEmpty()) {
             throw new ConfigException(problems.errors());
         }
         return config;
     }
 
-    private static GaleraLbConfig readTop(YamlMapping top, String name, YamlMapping.Problems problems) {
+    private static GaleraLbConfig readTop(YamlMapping top, String name, YamlMapping.Problems problems,
+                                          Context context) {
         top.rejectUnknownKeys(TOP_KEYS);
         Duration grace = top.duration("shutdown-grace", GaleraLbConfig.DEFAULT_SHUTDOWN_GRACE, Duration.ZERO);
         Map<String, ListenerConfig> listeners = new LinkedHashMap<>();
@@ -127,7 +162,7 @@ public final class ConfigLoader {
             }
             for (Map.Entry<String, Node> e : all.entries()) {
                 YamlMapping.of(problems, all.child(e.getKey()), e.getValue()).ifPresent(lm ->
-                        readListener(e.getKey(), lm, problems).ifPresent(l -> {
+                        readListener(e.getKey(), lm, problems, context).ifPresent(l -> {
                             for (ListenerConfig other : listeners.values()) {
                                 if (other.bind().overlaps(l.bind())) {
                                     problems.add(lm.value("bind").orElseThrow(), lm.child("bind"),
@@ -142,14 +177,18 @@ public final class ConfigLoader {
         return problems.errors().isEmpty() ? new GaleraLbConfig(name, grace, listeners) : null;
     }
 
-    private static Optional<ListenerConfig> readListener(String name, YamlMapping l, YamlMapping.Problems problems) {
+    private static Optional<ListenerConfig> readListener(String name, YamlMapping l, YamlMapping.Problems problems,
+                                                         Context context) {
         int before = problems.errors().size();
         l.rejectUnknownKeys(LISTENER_KEYS);
         Optional<HostPort> bind = l.requiredString("bind").flatMap(x -> l.convert("bind", HostPort::parse));
         Balance balance = l.word("balance", BALANCES, Balance.LEASTCONN);
         int maxConnections = l.integer("max-connections", ListenerConfig.DEFAULT_MAX_CONNECTIONS, 1, 1_000_000);
         Timeouts timeouts = l.mapping("timeouts").map(ConfigLoader::readTimeouts).orElse(Timeouts.DEFAULTS);
-        Optional<HealthConfig> health = l.mapping("health").map(h -> readHealth(h, problems));
+        Optional<HealthConfig> health = l.mapping("health").map(h -> readHealth(h, problems, context));
+        OnServerDown onServerDown = l.word("on-server-down", ON_SERVER_DOWN,
+                health.map(HealthConfig::type).orElse(HealthCheckType.TCP) == HealthCheckType.GALERA
+                        ? OnServerDown.SHUTDOWN_SESSIONS : OnServerDown.KEEP_SESSIONS);
         Map<String, ServerConfig> servers = new LinkedHashMap<>();
         if (l.value("servers").isEmpty()) {
             problems.add(l.node(), l.child("servers"), "listener '" + name + "' has no servers: add at least one");
@@ -171,7 +210,8 @@ public final class ConfigLoader {
         if (problems.errors().size() != before || bind.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new ListenerConfig(name, bind.get(), balance, maxConnections, timeouts, health, servers));
+        return Optional.of(new ListenerConfig(name, bind.get(), balance, maxConnections, timeouts, health,
+                onServerDown, servers));
     }
 
     private static Timeouts readTimeouts(YamlMapping t) {
@@ -183,20 +223,16 @@ public final class ConfigLoader {
                 t.duration("server-idle", d.serverIdle(), Duration.ofSeconds(1)));
     }
 
-    private static HealthConfig readHealth(YamlMapping h, YamlMapping.Problems problems) {
+    private static HealthConfig readHealth(YamlMapping h, YamlMapping.Problems problems, Context context) {
         h.rejectUnknownKeys(HEALTH_KEYS);
         HealthCheckType type = h.word("type", CHECK_TYPES, HealthCheckType.GALERA);
         Optional<String> user = h.string("user");
-        Optional<String> passwordEnv = h.string("password-env");
-        Optional<Path> passwordFile = h.convert("password-file", Path::of);
-        if (type != HealthCheckType.TCP && user.isEmpty() && h.value("user").isEmpty()) {
+        if (type != HealthCheckType.TCP && h.value("user").isEmpty()) {
             problems.add(h.node(), h.child("user"), "a " + type.yamlName() + " check needs a user");
         }
-        if (passwordEnv.isPresent() && passwordFile.isPresent()) {
-            problems.add(h.keyNode("password-file").orElse(h.node()), h.child("password-file"),
-                    "give either password-env or password-file, not both");
-        }
+        Secret password = readPassword(h, problems, context);
         Duration interval = h.duration("interval", HealthConfig.DEFAULT_INTERVAL, Duration.ofMillis(100));
+        Duration fastInterval = h.duration("fast-interval", interval, Duration.ofMillis(100));
         Duration timeout = h.duration("timeout", HealthConfig.DEFAULT_TIMEOUT, Duration.ofMillis(10));
         int rise = h.integer("rise", HealthConfig.DEFAULT_RISE, 1, 100);
         int fall = h.integer("fall", HealthConfig.DEFAULT_FALL, 1, 100);
@@ -205,8 +241,58 @@ public final class ConfigLoader {
         OptionalInt maxRecvQueue = h.value("max-recv-queue").isPresent()
                 ? OptionalInt.of(h.integer("max-recv-queue", 0, 0, Integer.MAX_VALUE))
                 : OptionalInt.empty();
-        return new HealthConfig(type, user, passwordEnv, passwordFile, interval, timeout, rise, fall, donor,
+        return new HealthConfig(type, user, password, interval, fastInterval, timeout, rise, fall, donor,
                 readOnly, maxRecvQueue);
+    }
+
+    /** At most one of password, password-env, password-file; read now, so a reload reads it again. */
+    private static Secret readPassword(YamlMapping h, YamlMapping.Problems problems, Context context) {
+        List<String> given = Stream.of("password", "password-env", "password-file")
+                .filter(k -> h.value(k).isPresent()).toList();
+        if (given.size() > 1) {
+            problems.add(h.keyNode(given.get(1)).orElseThrow(), h.child(given.get(1)),
+                    "give only one of password, password-env, password-file (found " + String.join(", ", given) + ")");
+            return Secret.NONE;
+        }
+        if (given.isEmpty()) {
+            return Secret.NONE;
+        }
+        String key = given.get(0);
+        Node at = h.value(key).orElseThrow();
+        Optional<String> text = h.string(key);
+        if (text.isEmpty()) {
+            return Secret.NONE;
+        }
+        switch (key) {
+            case "password":
+                if (!context.ownerOnlyFile()) {
+                    problems.add(at, h.child(key), "an inline password is accepted only in a file readable by its "
+                            + "owner alone (chmod 600); use password-env or password-file");
+                    return Secret.NONE;
+                }
+                return new Secret("inline", text.get());
+            case "password-env": {
+                String value = context.env().get(text.get());
+                if (value == null) {
+                    problems.add(at, h.child(key), "environment variable " + text.get() + " is not set");
+                    return Secret.NONE;
+                }
+                return new Secret("env " + text.get(), value);
+            }
+            default: {
+                Path file = Path.of(text.get());
+                try {
+                    String value = Files.readString(file, StandardCharsets.UTF_8);
+                    // A trailing newline is what editors and `echo` add, never part of the password.
+                    return new Secret("file " + file, value.endsWith("\n") ? value.stripTrailing() : value);
+                } catch (NoSuchFileException e) {
+                    problems.add(at, h.child(key), "password file " + file + " does not exist");
+                } catch (IOException e) {
+                    problems.add(at, h.child(key), "cannot read password file " + file + ": " + e.getMessage());
+                }
+                return Secret.NONE;
+            }
+        }
     }
 
     private static ConfigException single(String file, String message) {

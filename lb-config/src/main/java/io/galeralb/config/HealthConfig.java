@@ -1,6 +1,5 @@
 package io.galeralb.config;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -11,9 +10,10 @@ import java.util.OptionalInt;
  *
  * @param type                  what the check asks
  * @param user                  the check user, for {@code galera} and {@code mysql} checks
- * @param passwordEnv           environment variable that holds the password, if it comes from there
- * @param passwordFile          file that holds the password, if it comes from there
- * @param interval              time between two checks of one server
+ * @param password              the check user's password, read when the configuration was loaded
+ * @param interval              time between the end of one check of a server and the start of the next
+ * @param fastInterval          the interval while a server is between states (some checks passed or
+ *                              failed, not yet {@code rise} or {@code fall}); equal to interval unless set
  * @param timeout               how long one check may take (connect and query each)
  * @param rise                  consecutive passes that bring a server up
  * @param fall                  consecutive failures that take a server down
@@ -24,9 +24,9 @@ import java.util.OptionalInt;
 public record HealthConfig(
         HealthCheckType type,
         Optional<String> user,
-        Optional<String> passwordEnv,
-        Optional<Path> passwordFile,
+        Secret password,
         Duration interval,
+        Duration fastInterval,
         Duration timeout,
         int rise,
         int fall,
@@ -39,12 +39,17 @@ public record HealthConfig(
     public static final int DEFAULT_RISE = 2;
     public static final int DEFAULT_FALL = 3;
 
+    /** What a listener without a {@code health} section gets: a TCP connect, which cannot see Galera state. */
+    public static final HealthConfig TCP_ONLY = new HealthConfig(HealthCheckType.TCP, Optional.empty(), Secret.NONE,
+            DEFAULT_INTERVAL, DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_RISE, DEFAULT_FALL, DonorPolicy.LAST_NODE, false,
+            OptionalInt.empty());
+
     public HealthConfig {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(user, "user");
-        Objects.requireNonNull(passwordEnv, "passwordEnv");
-        Objects.requireNonNull(passwordFile, "passwordFile");
+        Objects.requireNonNull(password, "password");
         Objects.requireNonNull(interval, "interval");
+        Objects.requireNonNull(fastInterval, "fastInterval");
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(availableWhenDonor, "availableWhenDonor");
         Objects.requireNonNull(maxRecvQueue, "maxRecvQueue");

@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param maxConnections most sessions at once; the next client gets MySQL error 1040
  * @param timeouts       connect and idle timeouts
  * @param health         how servers are checked, when the file says so
+ * @param onServerDown   what happens to a server's sessions when it goes DOWN
  * @param servers        the servers by name, in file order
  */
 public record ListenerConfig(
@@ -24,9 +25,15 @@ public record ListenerConfig(
         int maxConnections,
         Timeouts timeouts,
         Optional<HealthConfig> health,
+        OnServerDown onServerDown,
         Map<String, ServerConfig> servers) {
 
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+
+    /** The health check in force: the configured one, or a TCP connect when none is configured. */
+    public HealthConfig effectiveHealth() {
+        return health.orElse(HealthConfig.TCP_ONLY);
+    }
 
     public ListenerConfig {
         Objects.requireNonNull(name, "name");
@@ -34,6 +41,7 @@ public record ListenerConfig(
         Objects.requireNonNull(balance, "balance");
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(health, "health");
+        Objects.requireNonNull(onServerDown, "onServerDown");
         servers = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(servers, "servers")));
         if (servers.isEmpty()) {
             throw new IllegalArgumentException("listener " + name + " has no servers");

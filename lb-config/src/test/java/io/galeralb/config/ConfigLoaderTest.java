@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +47,7 @@ class ConfigLoaderTest {
 
     @Test
     void readsAFullConfiguration() throws ConfigException {
-        GaleraLbConfig c = ConfigLoader.parse("lb.yaml", VALID);
+        GaleraLbConfig c = ConfigLoader.parse("lb.yaml", VALID, Map.of("GALERA_LB_CHECK_PASSWORD", "s3cret"));
 
         assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(20));
         assertThat(c.listeners()).containsOnlyKeys("app-cluster", "portal-cluster");
@@ -61,7 +63,10 @@ class ConfigLoaderTest {
         HealthConfig h = app.health().orElseThrow();
         assertThat(h.type()).isEqualTo(HealthCheckType.GALERA);
         assertThat(h.user()).contains("clustercheck");
-        assertThat(h.passwordEnv()).contains("GALERA_LB_CHECK_PASSWORD");
+        assertThat(h.password().value()).isEqualTo("s3cret");
+        assertThat(h.password().toString()).doesNotContain("s3cret").contains("env GALERA_LB_CHECK_PASSWORD");
+        assertThat(h.fastInterval()).isEqualTo(h.interval());
+        assertThat(app.onServerDown()).isEqualTo(OnServerDown.SHUTDOWN_SESSIONS);
         assertThat(h.rise()).isEqualTo(2);
         assertThat(h.fall()).isEqualTo(3);
         assertThat(h.availableWhenDonor()).isEqualTo(DonorPolicy.NEVER);
@@ -72,6 +77,8 @@ class ConfigLoaderTest {
         assertThat(portal.maxConnections()).isEqualTo(ListenerConfig.DEFAULT_MAX_CONNECTIONS);
         assertThat(portal.timeouts()).isEqualTo(Timeouts.DEFAULTS);
         assertThat(portal.health()).isEmpty();
+        assertThat(portal.effectiveHealth().type()).isEqualTo(HealthCheckType.TCP);
+        assertThat(portal.onServerDown()).isEqualTo(OnServerDown.KEEP_SESSIONS);
         assertThat(portal.servers().get("p1").weight()).isEqualTo(1);
     }
 
@@ -336,6 +343,62 @@ class ConfigLoaderTest {
         assertThat(errors).extracting(ConfigError::key).containsExactlyInAnyOrder(
                 "listeners.app.health.user", "listeners.app.health.password-file",
                 "listeners.app.health.available-when-donor");
+    }
+
+    private static final String WITH_PASSWORD = """
+            listeners:
+              app:
+                bind: 127.0.0.1:3307
+                health:
+                  user: clustercheck
+                  %s
+                servers:
+                  a: { address: 127.0.0.1:3306 }
+            """;
+
+    @Test
+    void passwordFromAMissingEnvironmentVariableIsReported() {
+        ConfigError e = single(WITH_PASSWORD.formatted("password-env: NOT_SET_ANYWHERE"));
+        assertThat(e.line()).isEqualTo(6);
+        assertThat(e.key()).isEqualTo("listeners.app.health.password-env");
+        assertThat(e.message()).contains("environment variable NOT_SET_ANYWHERE is not set");
+    }
+
+    @Test
+    void passwordFileIsReadWithoutItsTrailingNewline(@TempDir Path dir) throws Exception {
+        Path pw = dir.resolve("check.password");
+        Files.writeString(pw, "pa ss\n");
+        GaleraLbConfig c = ConfigLoader.parse("t.yaml", WITH_PASSWORD.formatted("password-file: " + pw));
+        assertThat(c.listeners().get("app").health().orElseThrow().password().value()).isEqualTo("pa ss");
+        ConfigError missing = single(WITH_PASSWORD.formatted("password-file: " + dir.resolve("nope")));
+        assertThat(missing.message()).contains("does not exist");
+    }
+
+    @Test
+    void inlinePasswordOnlyInAFileReadableByItsOwnerAlone(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("lb.yaml");
+        Files.writeString(f, WITH_PASSWORD.formatted("password: hunter2"));
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> ConfigLoader.load(f))
+                .hasMessageContaining(f + ":6: listeners.app.health.password: an inline password is accepted only")
+                .hasMessageNotContaining("hunter2");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        assertThat(ConfigLoader.load(f).listeners().get("app").health().orElseThrow().password().value())
+                .isEqualTo("hunter2");
+    }
+
+    @Test
+    void onServerDownIsValidated() {
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    on-server-down: kill-sessions
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(e.line()).isEqualTo(4);
+        assertThat(e.message()).contains("shutdown-sessions | keep-sessions");
     }
 
     @Test

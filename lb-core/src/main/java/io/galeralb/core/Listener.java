@@ -24,7 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One bound listening address, its server pool and its sessions. Created by {@link Proxy#bind}.
+ * One listening address, its server pool and its sessions. Created by {@link Proxy#prepare},
+ * accepting once {@link #bind()} has run.
  */
 public final class Listener {
 
@@ -42,10 +43,16 @@ public final class Listener {
     private final AtomicLong lastNoServerLog = new AtomicLong(System.nanoTime() - NO_SERVER_LOG_INTERVAL_NANOS);
     private final AtomicLong refusedSinceLog = new AtomicLong();
     private volatile boolean accepting = true;
-    private Channel serverChannel;
+    private final Transport transport;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private volatile Channel serverChannel;
 
-    private Listener(ListenerConfig config, Transport transport) {
+    private Listener(ListenerConfig config, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
         this.config = config;
+        this.transport = transport;
+        this.boss = boss;
+        this.workers = workers;
         this.pool = new ServerPool(config.servers().values(), config.balance());
         this.backendBootstrap = new Bootstrap()
                 .channel(transport.channelClass())
@@ -56,9 +63,12 @@ public final class Listener {
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK);
     }
 
-    static Listener bind(ListenerConfig config, Transport transport, EventLoopGroup boss,
-                         EventLoopGroup workers) throws ListenerBindException {
-        Listener listener = new Listener(config, transport);
+    static Listener create(ListenerConfig config, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
+        return new Listener(config, transport, boss, workers);
+    }
+
+    /** Binds the listening address; from then on clients are accepted. Not to be called from an event loop. */
+    public void bind() throws ListenerBindException {
         ServerBootstrap sb = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannelClass())
@@ -72,8 +82,8 @@ public final class Listener {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        Session session = new Session(listener, config, ch);
-                        ch.pipeline().addLast(new ClientSideHandler(listener, session));
+                        Session session = new Session(Listener.this, config, ch);
+                        ch.pipeline().addLast(new ClientSideHandler(Listener.this, session));
                     }
                 });
         HostPort bind = config.bind();
@@ -81,8 +91,7 @@ public final class Listener {
         if (!f.isSuccess()) {
             throw new ListenerBindException(config.name(), bind, f.cause());
         }
-        listener.serverChannel = f.channel();
-        return listener;
+        serverChannel = f.channel();
     }
 
     public String name() {
@@ -140,14 +149,16 @@ public final class Listener {
         if (now - last >= NO_SERVER_LOG_INTERVAL_NANOS && lastNoServerLog.compareAndSet(last, now)) {
             refusedSinceLog.addAndGet(-refused);
             log.warn("{}: no available server, {} client(s) refused with a MySQL error ({})", config.name(), refused,
-                    failures.isEmpty() ? "no servers" : String.join(", ", failures));
+                    String.join(", ", failures));
         }
     }
 
     /** Stops accepting new clients; sessions go on. Completes the returned future once none is left. */
     public CompletableFuture<Void> stopAccepting() {
         accepting = false;
-        serverChannel.close().awaitUninterruptibly();
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly();
+        }
         if (activeSessions.get() == 0) {
             drained.complete(null);
         }

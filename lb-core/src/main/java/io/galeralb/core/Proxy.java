@@ -37,10 +37,20 @@ public final class Proxy implements AutoCloseable {
         return transport;
     }
 
-    /** Binds a listener; blocks until bound. Not to be called from an event loop. */
-    public Listener bind(ListenerConfig config) throws ListenerBindException {
+    /**
+     * Creates a listener and its server pool without binding it, so that its servers can be
+     * checked before the first client arrives; {@link Listener#bind()} then opens it.
+     */
+    public Listener prepare(ListenerConfig config) {
         Objects.requireNonNull(config, "config");
-        return Listener.bind(config, transport, acceptor, workers);
+        return Listener.create(config, transport, acceptor, workers);
+    }
+
+    /** Creates and binds a listener; blocks until bound. Not to be called from an event loop. */
+    public Listener bind(ListenerConfig config) throws ListenerBindException {
+        Listener listener = prepare(config);
+        listener.bind();
+        return listener;
     }
 
     /** Stops the event loops; listeners and sessions should be closed first. */

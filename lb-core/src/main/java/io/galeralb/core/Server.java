@@ -1,14 +1,19 @@
 package io.galeralb.core;
 
 import io.galeralb.config.ServerConfig;
+import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The running state of one backend server of a listener: its address and its session counts.
- * Shared by every event loop; counters are atomic.
+ * The running state of one backend server of a listener: its address, whether it may take
+ * new sessions (set by the health checks), and its sessions. Shared by every event loop;
+ * counters are atomic, the state volatile.
  */
 public final class Server {
 
@@ -16,6 +21,10 @@ public final class Server {
     private final InetSocketAddress address;
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final LongAdder totalSessions = new LongAdder();
+    /** Client channels of this server's sessions, so they can be closed when it goes down. */
+    private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private volatile boolean up = true;
+    private volatile String downReason = "";
 
     /**
      * Resolves the server's host name once, here, so that no DNS lookup ever blocks an event
@@ -50,6 +59,37 @@ public final class Server {
     /** Sessions ever picked for this server. */
     public long totalSessions() {
         return totalSessions.sum();
+    }
+
+    /** Whether new sessions may be sent here. A pool without health checks keeps every server up. */
+    public boolean isUp() {
+        return up;
+    }
+
+    /** Why the server is down, as the last check put it; empty while up. */
+    public String downReason() {
+        return downReason;
+    }
+
+    public void markUp() {
+        up = true;
+        downReason = "";
+    }
+
+    public void markDown(String reason) {
+        downReason = Objects.requireNonNull(reason, "reason");
+        up = false;
+    }
+
+    /** Closes every session attached to this server now; returns how many there were. */
+    public int closeSessions() {
+        int n = sessions.size();
+        sessions.close();
+        return n;
+    }
+
+    void track(Channel client) {
+        sessions.add(client);
     }
 
     void acquire() {

@@ -29,9 +29,19 @@ public final class ServerPool {
         return servers;
     }
 
-    /** Picks and acquires a server not in {@code tried}; null when none is left. */
+    /** The server of that name. */
+    public Server server(String name) {
+        for (Server s : servers) {
+            if (s.name().equals(name)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("no server " + name);
+    }
+
+    /** Picks and acquires an up server not in {@code tried}; null when none is left. */
     Server pick(Set<Server> tried) {
-        Server s = balancer.choose(servers, candidate -> !tried.contains(candidate));
+        Server s = balancer.choose(servers, candidate -> candidate.isUp() && !tried.contains(candidate));
         if (s != null) {
             s.acquire();
         }

@@ -70,6 +70,11 @@ final class Session {
         }
         Server next = listener.pool().pick(tried);
         if (next == null) {
+            for (Server s : listener.pool().servers()) {
+                if (!tried.contains(s)) {
+                    failures.add(s.name() + ": DOWN (" + s.downReason() + ")");
+                }
+            }
             refuse(MysqlErrorPacket.NO_SERVER, "galera-lb: no available server for listener "
                     + config.name() + " (" + String.join(", ", failures) + ")");
             listener.logNoServer(failures);
@@ -99,6 +104,7 @@ final class Session {
         }
         server = picked;
         backend = f.channel();
+        picked.track(client);
         backend.closeFuture().addListener(cf -> picked.release());
         if (!client.isActive()) {
             backend.close();

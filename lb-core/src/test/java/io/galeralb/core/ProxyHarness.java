@@ -3,6 +3,7 @@ package io.galeralb.core;
 import io.galeralb.config.Balance;
 import io.galeralb.config.HostPort;
 import io.galeralb.config.ListenerConfig;
+import io.galeralb.config.OnServerDown;
 import io.galeralb.config.ServerConfig;
 import io.galeralb.config.Timeouts;
 import java.io.IOException;
@@ -84,7 +85,7 @@ final class ProxyHarness implements AutoCloseable {
 
         ProxyHarness start() throws ListenerBindException {
             ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", closedPort()), balance,
-                    maxConnections, timeouts, Optional.empty(), servers);
+                    maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, servers);
             return new ProxyHarness(config);
         }
     }

@@ -3,15 +3,20 @@ package io.galeralb.server;
 import io.galeralb.config.Durations;
 import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.ListenerConfig;
-import io.galeralb.config.ServerConfig;
+import io.galeralb.config.HealthConfig;
+import io.galeralb.config.OnServerDown;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.Proxy;
+import io.galeralb.core.Server;
+import io.galeralb.health.ListenerHealth;
+import io.galeralb.health.Transition;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -29,42 +34,103 @@ public final class GaleraLb implements AutoCloseable {
     private final GaleraLbConfig config;
     private final Proxy proxy;
     private final Map<String, Listener> listeners;
+    private final List<ListenerHealth> healths;
     private boolean stopped;
 
-    private GaleraLb(GaleraLbConfig config, Proxy proxy, Map<String, Listener> listeners) {
+    private GaleraLb(GaleraLbConfig config, Proxy proxy, Map<String, Listener> listeners,
+                     List<ListenerHealth> healths) {
         this.config = config;
         this.proxy = proxy;
         this.listeners = Collections.unmodifiableMap(listeners);
+        this.healths = List.copyOf(healths);
     }
 
     /**
-     * Binds every listener of {@code config}. If any cannot bind, those already bound are
-     * closed and the error is thrown: galera-lb never runs with part of its listeners.
+     * Checks every server, then binds every listener. A listener accepts only once each of its
+     * servers has had its first verdict (or the time for one has passed), so no session goes to
+     * a node that was never checked. If any listener cannot bind, nothing keeps running and the
+     * error is thrown: galera-lb never runs with part of its listeners.
      */
-    public static GaleraLb start(GaleraLbConfig config) throws ListenerBindException {
+    public static GaleraLb start(GaleraLbConfig config) throws ListenerBindException, InterruptedException {
         Objects.requireNonNull(config, "config");
         Proxy proxy = Proxy.start(Runtime.getRuntime().availableProcessors());
-        Map<String, Listener> bound = new LinkedHashMap<>();
+        Map<String, Listener> listeners = new LinkedHashMap<>();
+        List<ListenerHealth> healths = new ArrayList<>();
         try {
             for (ListenerConfig lc : config.listeners().values()) {
-                Listener listener = proxy.bind(lc);
-                bound.put(lc.name(), listener);
-                log.info("listener {} on {}:{} ({}, max-connections {}, connect {}, client-idle {}, server-idle {})",
-                        lc.name(), listener.localAddress().getHostString(), listener.localAddress().getPort(), lc.balance().yamlName(), lc.maxConnections(),
-                        Durations.format(lc.timeouts().connect()), Durations.format(lc.timeouts().clientIdle()),
-                        Durations.format(lc.timeouts().serverIdle()));
-                for (ServerConfig s : lc.servers().values()) {
-                    log.info("listener {} server {} at {} weight {}", lc.name(), s.name(), s.address(), s.weight());
+                Listener listener = proxy.prepare(lc);
+                listeners.put(lc.name(), listener);
+                // Nothing is sent to a server before its first check says it may serve.
+                listener.pool().servers().forEach(s -> s.markDown("not checked yet"));
+                HealthConfig hc = lc.effectiveHealth();
+                if (lc.health().isEmpty()) {
+                    log.warn("listener {} has no health section: its servers are checked by TCP connect only, "
+                            + "which cannot see Galera state (add health: {{type: galera, user: ...}})", lc.name());
+                }
+                ListenerHealth health = new ListenerHealth(lc.name(), hc, lc.servers().values(),
+                        t -> apply(listener, t));
+                healths.add(health);
+                health.start();
+            }
+            for (ListenerHealth h : healths) {
+                if (!h.awaitFirstVerdicts(h.firstVerdictBound())) {
+                    for (String name : h.serversWithoutVerdict()) {
+                        log.warn("{}: no verdict within {}; DOWN until its first check completes", name,
+                                Durations.format(h.firstVerdictBound()));
+                    }
                 }
             }
-        } catch (ListenerBindException e) {
-            bound.values().forEach(l -> l.stopAccepting());
+            for (Listener listener : listeners.values()) {
+                ListenerConfig lc = listener.config();
+                HealthConfig hc = lc.effectiveHealth();
+                listener.bind();
+                log.info("listener {} on {}:{} ({}, max-connections {}, connect {}, client-idle {}, server-idle {}, "
+                                + "{} check every {}, on-server-down {})",
+                        lc.name(), listener.localAddress().getHostString(), listener.localAddress().getPort(),
+                        lc.balance().yamlName(), lc.maxConnections(), Durations.format(lc.timeouts().connect()),
+                        Durations.format(lc.timeouts().clientIdle()), Durations.format(lc.timeouts().serverIdle()),
+                        hc.type().yamlName(), Durations.format(hc.interval()), lc.onServerDown().yamlName());
+                for (Server s : listener.pool().servers()) {
+                    log.info("listener {} server {} at {} weight {}: {}", lc.name(), s.name(), s.config().address(),
+                            s.config().weight(), s.isUp() ? "UP" : "DOWN, " + s.downReason());
+                }
+            }
+        } catch (ListenerBindException | InterruptedException | RuntimeException e) {
+            healths.forEach(ListenerHealth::close);
+            listeners.values().forEach(Listener::stopAccepting);
             proxy.close();
             throw e;
         }
-        log.info("galera-lb started: {} listener(s) from {}, transport {}", bound.size(), config.source(),
-                proxy.transport().name().toLowerCase(java.util.Locale.ROOT));
-        return new GaleraLb(config, proxy, bound);
+        log.info("galera-lb started: {} listener(s) from {}, transport {}", listeners.size(), config.source(),
+                proxy.transport().name().toLowerCase(Locale.ROOT));
+        return new GaleraLb(config, proxy, listeners, healths);
+    }
+
+    /** Applies a health transition to the proxy's server; closes its sessions if the listener says so. */
+    private static void apply(Listener listener, Transition t) {
+        Server server = listener.pool().server(t.server());
+        if (t.up()) {
+            server.markUp();
+            return;
+        }
+        server.markDown(t.reason() + "; " + t.evidence());
+        if (listener.config().onServerDown() == OnServerDown.SHUTDOWN_SESSIONS) {
+            int closed = server.closeSessions();
+            if (closed > 0) {
+                log.info("{}/{}: closed {} session(s) (on-server-down: shutdown-sessions)", listener.name(),
+                        server.name(), closed);
+            }
+        }
+    }
+
+    /** The health of one listener's servers. */
+    public ListenerHealth health(String listener) {
+        for (ListenerHealth h : healths) {
+            if (h.listener().equals(listener)) {
+                return h;
+            }
+        }
+        throw new IllegalArgumentException("no listener " + listener);
     }
 
     public GaleraLbConfig config() {
@@ -88,6 +154,7 @@ public final class GaleraLb implements AutoCloseable {
             return;
         }
         stopped = true;
+        healths.forEach(ListenerHealth::close);
         List<CompletableFuture<Void>> drained = new ArrayList<>();
         int open = 0;
         for (Listener l : listeners.values()) {

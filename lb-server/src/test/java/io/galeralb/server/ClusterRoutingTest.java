@@ -2,7 +2,10 @@ package io.galeralb.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import io.galeralb.core.Server;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -136,14 +139,23 @@ class ClusterRoutingTest {
     void withEveryNodeStoppedAClientGetsAnErrorNamingGaleraLbAndTheReason() {
         try {
             GaleraCluster.stopAll();
+            // Whether the health checks have taken a node out yet or the connect is refused, the
+            // client is told galera-lb's reason for each node.
             assertThatThrownBy(() -> DriverManager.getConnection(url).close())
                     .isInstanceOf(SQLException.class)
-                    .hasMessageContaining("galera-lb: no available server for listener app-cluster")
-                    .hasMessageContaining("node1: connection refused")
-                    .hasMessageContaining("node2: connection refused")
-                    .hasMessageContaining("node3: connection refused");
+                    .hasMessageContaining("galera-lb: no available server for listener app-cluster (")
+                    .hasMessageMatching("(?s).*node1: (DOWN \\(.+\\)|connection refused).*")
+                    .hasMessageMatching("(?s).*node2: (DOWN \\(.+\\)|connection refused).*")
+                    .hasMessageMatching("(?s).*node3: (DOWN \\(.+\\)|connection refused).*");
+            await().atMost(Duration.ofSeconds(30)).until(() -> lb.listener("app-cluster").pool().servers().stream()
+                    .noneMatch(Server::isUp));
+            assertThatThrownBy(() -> DriverManager.getConnection(url).close())
+                    .hasMessageContaining("node1: DOWN (")
+                    .hasMessageContaining("node2: DOWN (")
+                    .hasMessageContaining("node3: DOWN (")
+                    .hasMessageContaining("checks failed");
         } finally {
-            GaleraCluster.ensureRunning();
+            GaleraCluster.reset();
         }
     }
 }

@@ -4,14 +4,19 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The real 3-node MariaDB Galera cluster the tests run against, driven through the project's
- * own {@code scripts/local-cluster}: started once per test JVM, checked (and repaired) before
- * every test, stopped at the end if this JVM started it. If it cannot start, tests fail with
+ * own {@code scripts/local-cluster}: started once per test JVM, reset before every test,
+ * stopped at the end if this JVM started it. If it cannot start, tests fail with
  * the script's output; they never skip.
  */
 final class GaleraCluster {
@@ -31,20 +36,19 @@ final class GaleraCluster {
         return "node" + node;
     }
 
-    /** Makes sure all three nodes run and are Synced; starts or restarts what is missing. */
-    static synchronized void ensureRunning() {
-        if (script("status").exitCode == 0) {
-            return;
-        }
-        boolean noneRunning = script("status").output.lines().noneMatch(l -> l.contains(" PID "));
-        Result start = script("start");
-        if (start.exitCode != 0) {
-            throw new AssertionError("the local Galera cluster did not start (scripts/local-cluster start exited "
-                    + start.exitCode + "):\n" + start.output);
-        }
-        if (noneRunning && !stopAtExit) {
+    /**
+     * The reset between tests: every node running and Synced, no fault left behind (paused
+     * nodes resumed, wsrep_desync, read_only and gmcast.isolate off).
+     */
+    static synchronized void reset() {
+        if (!stopAtExit && script("status").output.lines().noneMatch(l -> l.contains(" PID "))) {
             stopAtExit = true;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> script("stop"), "galera-cluster-stop"));
+        }
+        Result r = script("reset");
+        if (r.exitCode != 0) {
+            throw new AssertionError("the local Galera cluster could not be started or reset (scripts/local-cluster "
+                    + "reset exited " + r.exitCode + "):\n" + r.output);
         }
     }
 
@@ -52,8 +56,51 @@ final class GaleraCluster {
         check(script("stop-node", Integer.toString(node)));
     }
 
+    static void startNode(int node) {
+        check(script("start-node", Integer.toString(node)));
+    }
+
+    static void killNode(int node) {
+        check(script("kill-node", Integer.toString(node)));
+    }
+
+    static void pauseNode(int node) {
+        check(script("pause-node", Integer.toString(node)));
+    }
+
+    static void resumeNode(int node) {
+        check(script("resume-node", Integer.toString(node)));
+    }
+
+    static void wipeNode(int node) {
+        check(script("wipe-node", Integer.toString(node)));
+    }
+
     static void stopAll() {
         check(script("stop"));
+    }
+
+    /** A connection straight to a node (not through galera-lb) as the cluster's admin user. */
+    static Connection admin(int node) throws SQLException {
+        return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + sqlPort(node)
+                + "/?user=admin&password=admin&connectTimeout=5000&socketTimeout=30000");
+    }
+
+    /** Runs statements on one node as admin. */
+    static void execute(int node, String... statements) throws SQLException {
+        try (Connection c = admin(node); Statement s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        }
+    }
+
+    /** One global status value of a node, read directly. */
+    static String status(int node, String name) throws SQLException {
+        try (Connection c = admin(node); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SHOW GLOBAL STATUS LIKE '" + name + "'")) {
+            return rs.next() ? rs.getString(2) : null;
+        }
     }
 
     static Path repoRoot() {

@@ -1,0 +1,52 @@
+package io.galeralb.health;
+
+import io.galeralb.config.HealthConfig;
+import io.galeralb.config.ServerConfig;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The Galera check: status and variables in one round trip (two SHOW statements sent as one
+ * multi-statement query; SHOW is answered even by a node that rejects other queries, such as
+ * one outside the Primary component), then {@link GaleraVerdict}.
+ */
+final class GaleraCheck extends JdbcCheck {
+
+    private static final String QUERY = "SHOW GLOBAL STATUS WHERE Variable_name IN (" + quoted(GaleraVerdict.STATUS)
+            + "); SHOW GLOBAL VARIABLES WHERE Variable_name IN (" + quoted(GaleraVerdict.VARIABLES) + ")";
+
+    GaleraCheck(HealthConfig config, ServerConfig server) {
+        super(config, server);
+    }
+
+    @Override
+    CheckResult query(Connection c) throws SQLException {
+        Map<String, String> values = new HashMap<>();
+        try (Statement s = c.createStatement()) {
+            boolean isResult = s.execute(QUERY);
+            while (true) {
+                if (isResult) {
+                    try (ResultSet rs = s.getResultSet()) {
+                        while (rs.next()) {
+                            values.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(2));
+                        }
+                    }
+                } else if (s.getUpdateCount() == -1) {
+                    break;
+                }
+                isResult = s.getMoreResults();
+            }
+        }
+        return GaleraVerdict.evaluate(values, config);
+    }
+
+    private static String quoted(java.util.Set<String> names) {
+        return names.stream().sorted().map(n -> "'" + n + "'").collect(Collectors.joining(","));
+    }
+}

@@ -1,0 +1,26 @@
+package io.galeralb.health;
+
+import io.galeralb.config.HealthConfig;
+import io.galeralb.config.ServerConfig;
+
+/**
+ * One way of asking one server whether it may serve. {@link #run()} blocks (it does network
+ * I/O) and is only ever called from its checker's own thread.
+ */
+interface HealthCheck extends AutoCloseable {
+
+    /** Checks once, within the configured timeout; never throws. */
+    CheckResult run();
+
+    /** Releases what the check holds (its connection); may be called from any thread. */
+    @Override
+    void close();
+
+    static HealthCheck create(HealthConfig config, ServerConfig server) {
+        return switch (config.type()) {
+            case GALERA -> new GaleraCheck(config, server);
+            case MYSQL -> new MysqlCheck(config, server);
+            case TCP -> new TcpCheck(config, server);
+        };
+    }
+}

@@ -1,0 +1,117 @@
+package io.galeralb.health;
+
+import io.galeralb.config.Durations;
+import io.galeralb.config.HealthConfig;
+import io.galeralb.config.ServerConfig;
+import java.net.SocketTimeoutException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.SQLInvalidAuthorizationSpecException;
+import java.sql.SQLTimeoutException;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.Executor;
+
+/**
+ * A check over SQL with one persistent connection per node, opened on first use and opened
+ * again after any failure. Connect and socket timeouts equal the check timeout, so a node that
+ * accepts TCP but never answers (SIGSTOP) costs one timeout, not a hung thread.
+ */
+abstract class JdbcCheck implements HealthCheck {
+
+    private static final Executor ABORT_INLINE = Runnable::run;
+
+    protected final HealthConfig config;
+    private final String url;
+    private final Properties properties = new Properties();
+    private volatile Connection connection;
+
+    JdbcCheck(HealthConfig config, ServerConfig server) {
+        this.config = config;
+        String host = server.address().host().contains(":") ? "[" + server.address().host() + "]" : server.address().host();
+        this.url = "jdbc:mariadb://" + host + ":" + server.address().port() + "/";
+        int timeoutMs = (int) Math.max(1, config.timeout().toMillis());
+        properties.setProperty("user", config.user().orElse(""));
+        // In Properties, never in the URL: the URL may end up in an exception message or a log.
+        properties.setProperty("password", config.password().value());
+        properties.setProperty("connectTimeout", Integer.toString(timeoutMs));
+        properties.setProperty("socketTimeout", Integer.toString(timeoutMs));
+        properties.setProperty("allowMultiQueries", "true");
+        properties.setProperty("tcpKeepAlive", "true");
+        properties.setProperty("connectionAttributes", "program_name:galera-lb-health-check");
+    }
+
+    /** Asks the node over an open connection; SQL errors are turned into a result by {@link #run()}. */
+    abstract CheckResult query(Connection c) throws SQLException;
+
+    @Override
+    public final CheckResult run() {
+        try {
+            Connection c = connection;
+            if (c == null) {
+                c = DriverManager.getConnection(url, properties);
+                connection = c;
+            }
+            return query(c);
+        } catch (SQLException e) {
+            close();
+            return CheckResult.unreachable(describe(e));
+        }
+    }
+
+    private String describe(SQLException e) {
+        if (isTimeout(e)) {
+            return "check timed out after " + Durations.format(config.timeout());
+        }
+        String message = firstLine(e.getMessage());
+        if (e instanceof SQLInvalidAuthorizationSpecException || e.getErrorCode() == 1045
+                || message.toLowerCase(Locale.ROOT).contains("access denied")) {
+            return "access denied for check user '" + config.user().orElse("") + "' (" + message + ")";
+        }
+        if (message.toLowerCase(Locale.ROOT).contains("connection refused")) {
+            return "connection refused";
+        }
+        return message;
+    }
+
+    private static boolean isTimeout(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLTimeoutException || t instanceof SocketTimeoutException) {
+                return true;
+            }
+            String m = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
+            if (m.contains("timed out") || m.contains("timeout")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Connector/J prefixes "(conn=123) " and may add lines of detail; the first line says it. */
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "unknown error";
+        }
+        String s = message.strip();
+        int nl = s.indexOf('\n');
+        if (nl >= 0) {
+            s = s.substring(0, nl).strip();
+        }
+        return s.replaceFirst("^\\(conn=\\d+\\)\\s*", "");
+    }
+
+    @Override
+    public void close() {
+        Connection c = connection;
+        connection = null;
+        if (c != null) {
+            try {
+                // abort, not close: it does not wait for a node that stopped answering.
+                c.abort(ABORT_INLINE);
+            } catch (SQLException | RuntimeException ignored) {
+                // The connection is being thrown away either way.
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package io.galeralb.health;
+
+import io.galeralb.config.HealthConfig;
+import io.galeralb.config.ServerConfig;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The health of the servers of one listener: one checker per server, each on its own thread
+ * so that a node that hangs delays nobody else's checks; the donor policy, which needs to know
+ * whether any other node is Synced; and the hysteresis that turns results into transitions.
+ *
+ * <p>Every transition is logged once, with reason and evidence, and passed to the sink (which
+ * applies it to the proxy's server pool). The sink is called on a checker thread, outside any lock.
+ */
+public final class ListenerHealth implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ListenerHealth.class);
+
+    private final String listener;
+    private final HealthConfig config;
+    private final Consumer<Transition> sink;
+    private final Map<String, Checker> checkers = new LinkedHashMap<>();
+    private final CountDownLatch firstVerdicts;
+
+    public ListenerHealth(String listener, HealthConfig config, Collection<ServerConfig> servers,
+                          Consumer<Transition> sink) {
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.config = Objects.requireNonNull(config, "config");
+        this.sink = Objects.requireNonNull(sink, "sink");
+        for (ServerConfig s : servers) {
+            checkers.put(s.name(), new Checker(s));
+        }
+        this.firstVerdicts = new CountDownLatch(checkers.size());
+    }
+
+    public String listener() {
+        return listener;
+    }
+
+    /** Starts every checker; the first checks run at once. */
+    public void start() {
+        checkers.values().forEach(c -> c.schedule(0));
+    }
+
+    /**
+     * Waits until every server has had its first verdict, for at most {@code max}.
+     *
+     * @return true if all have
+     */
+    public boolean awaitFirstVerdicts(Duration max) throws InterruptedException {
+        return firstVerdicts.await(max.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The longest a first verdict can take: a connect and a query, each bounded by the timeout. */
+    public Duration firstVerdictBound() {
+        return config.timeout().multipliedBy(2).plusMillis(500);
+    }
+
+    public Map<String, ServerHealth> snapshot() {
+        Map<String, ServerHealth> out = new LinkedHashMap<>();
+        synchronized (this) {
+            checkers.forEach((name, c) -> out.put(name, c.snapshot()));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        checkers.values().forEach(Checker::close);
+    }
+
+    /** Records a result and returns the transition it causes, if any. Holds the lock only to count. */
+    private synchronized Transition record(Checker c, CheckResult r) {
+        c.checks++;
+        c.last = r;
+        boolean pass = GaleraVerdict.serves(r, config.availableWhenDonor(), anotherNodeSynced(c));
+        if (pass) {
+            c.passesInARow++;
+            c.failuresInARow = 0;
+        } else {
+            c.failuresInARow++;
+            c.passesInARow = 0;
+        }
+        boolean first = !c.hysteresis.isKnown();
+        Hysteresis.Change change = c.hysteresis.observe(pass, r.definite());
+        if (change != Hysteresis.Change.WENT_UP && change != Hysteresis.Change.WENT_DOWN) {
+            return null;
+        }
+        c.lastChange = Instant.now();
+        String reason = r.reason();
+        if (r.kind() == CheckResult.Kind.DONOR) {
+            reason += pass ? " serving as donor (available-when-donor: " + config.availableWhenDonor().yamlName() + ")"
+                    : " not serving as donor (available-when-donor: " + config.availableWhenDonor().yamlName() + ")";
+        }
+        String evidence;
+        if (first) {
+            evidence = "first check";
+        } else if (pass) {
+            evidence = c.passesInARow + "/" + config.rise() + " checks passed";
+        } else if (r.definite()) {
+            evidence = "the node answered; taken out at once";
+        } else {
+            evidence = c.failuresInARow + "/" + config.fall() + " checks failed";
+        }
+        return new Transition(listener, c.server.name(), pass, reason, evidence, c.lastChange);
+    }
+
+    private boolean anotherNodeSynced(Checker self) {
+        for (Checker other : checkers.values()) {
+            if (other != self && other.last != null && other.last.kind() == CheckResult.Kind.PASS) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One server's checker: its check, its thread, its counters. Counters are guarded by the ListenerHealth lock. */
+    private final class Checker {
+        final ServerConfig server;
+        final HealthCheck check;
+        final Hysteresis hysteresis = new Hysteresis(config.rise(), config.fall());
+        final ScheduledExecutorService thread;
+        CheckResult last;
+        long checks;
+        int passesInARow;
+        int failuresInARow;
+        Instant lastChange;
+        volatile boolean closed;
+
+        Checker(ServerConfig server) {
+            this.server = server;
+            this.check = HealthCheck.create(config, server);
+            this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "health-" + listener + "-" + server.name());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        void schedule(long delayMillis) {
+            if (!closed) {
+                thread.schedule(this::runOnce, delayMillis, TimeUnit.MILLISECONDS);
+            }
+        }
+
+        private void runOnce() {
+            if (closed) {
+                return;
+            }
+            CheckResult r = check.run();
+            if (closed) {
+                return;
+            }
+            boolean first = last == null;
+            Transition t = record(this, r);
+            if (first) {
+                firstVerdicts.countDown();
+            }
+            if (t != null) {
+                if (t.up()) {
+                    log.info("{}", t);
+                } else {
+                    log.warn("{}", t);
+                }
+                sink.accept(t);
+            }
+            schedule(nextDelayMillis());
+        }
+
+        /** The interval, or the fast one while a transition is pending; with ±10% jitter so checks spread out. */
+        private long nextDelayMillis() {
+            boolean pending;
+            synchronized (ListenerHealth.this) {
+                pending = hysteresis.isPending();
+            }
+            long base = (pending ? config.fastInterval() : config.interval()).toMillis();
+            long jitter = base / 10;
+            return base + (jitter > 0 ? ThreadLocalRandom.current().nextLong(-jitter, jitter + 1) : 0);
+        }
+
+        ServerHealth snapshot() {
+            return new ServerHealth(server.name(), hysteresis.isUp(), hysteresis.isKnown(), last, checks, lastChange);
+        }
+
+        void close() {
+            closed = true;
+            thread.shutdownNow();
+            check.close();
+        }
+    }
+
+    /** Names of servers that have no verdict yet. */
+    public List<String> serversWithoutVerdict() {
+        List<String> out = new ArrayList<>();
+        synchronized (this) {
+            checkers.forEach((name, c) -> {
+                if (!c.hysteresis.isKnown()) {
+                    out.add(name);
+                }
+            });
+        }
+        return out;
+    }
+}

@@ -1,0 +1,42 @@
+package io.galeralb.health;
+
+import io.galeralb.config.Durations;
+import io.galeralb.config.HealthConfig;
+import io.galeralb.config.ServerConfig;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+
+/** A TCP connect and nothing more: proves a port is open, not that a node may serve. */
+final class TcpCheck implements HealthCheck {
+
+    private final HealthConfig config;
+    private final ServerConfig server;
+
+    TcpCheck(HealthConfig config, ServerConfig server) {
+        this.config = config;
+        this.server = server;
+    }
+
+    @Override
+    public CheckResult run() {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(server.address().host(), server.address().port()),
+                    (int) Math.max(1, config.timeout().toMillis()));
+            return CheckResult.pass("TCP connect succeeded");
+        } catch (SocketTimeoutException e) {
+            return CheckResult.unreachable("TCP connect timed out after " + Durations.format(config.timeout()));
+        } catch (ConnectException e) {
+            return CheckResult.unreachable("connection refused");
+        } catch (IOException e) {
+            return CheckResult.unreachable(e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        // Nothing is held between checks.
+    }
+}
