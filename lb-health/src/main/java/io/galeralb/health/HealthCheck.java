@@ -16,6 +16,14 @@ interface HealthCheck extends AutoCloseable {
     @Override
     void close();
 
+    /**
+     * Called from another thread when {@link #run()} has overrun its deadline: breaks what it is
+     * blocked on, so that it returns a timeout instead of hanging its checker for good.
+     */
+    default void abort() {
+        close();
+    }
+
     static HealthCheck create(HealthConfig config, ServerConfig server) {
         return switch (config.type()) {
             case GALERA -> new GaleraCheck(config, server);

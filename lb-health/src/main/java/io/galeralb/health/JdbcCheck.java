@@ -26,6 +26,7 @@ abstract class JdbcCheck implements HealthCheck {
     private final String url;
     private final Properties properties = new Properties();
     private volatile Connection connection;
+    private volatile boolean aborted;
 
     JdbcCheck(HealthConfig config, ServerConfig server) {
         this.config = config;
@@ -56,8 +57,18 @@ abstract class JdbcCheck implements HealthCheck {
             return query(c);
         } catch (SQLException e) {
             close();
+            if (aborted) {
+                aborted = false;
+                return CheckResult.unreachable("check timed out after " + Durations.format(config.timeout()));
+            }
             return CheckResult.unreachable(describe(e));
         }
+    }
+
+    @Override
+    public void abort() {
+        aborted = true;
+        close();
     }
 
     private String describe(SQLException e) {

@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -36,6 +37,15 @@ public final class ListenerHealth implements AutoCloseable {
     private final Consumer<Transition> sink;
     private final Map<String, Checker> checkers = new LinkedHashMap<>();
     private final CountDownLatch firstVerdicts;
+    /**
+     * Aborts a check that overran its deadline. The driver's own timeouts should always fire
+     * first; this is the guarantee that no checker stays hung when they do not.
+     */
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "health-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
 
     public ListenerHealth(String listener, HealthConfig config, Collection<ServerConfig> servers,
                           Consumer<Transition> sink) {
@@ -71,6 +81,11 @@ public final class ListenerHealth implements AutoCloseable {
         return config.timeout().multipliedBy(2).plusMillis(500);
     }
 
+    /** When the watchdog aborts a check: well after the driver's connect and query timeouts. */
+    private long checkDeadlineMillis() {
+        return config.timeout().multipliedBy(2).plusSeconds(1).toMillis();
+    }
+
     public Map<String, ServerHealth> snapshot() {
         Map<String, ServerHealth> out = new LinkedHashMap<>();
         synchronized (this) {
@@ -82,6 +97,7 @@ public final class ListenerHealth implements AutoCloseable {
     @Override
     public void close() {
         checkers.values().forEach(Checker::close);
+        watchdog.shutdownNow();
     }
 
     /** Records a result and returns the transition it causes, if any. Holds the lock only to count. */
@@ -162,7 +178,13 @@ public final class ListenerHealth implements AutoCloseable {
             if (closed) {
                 return;
             }
-            CheckResult r = check.run();
+            ScheduledFuture<?> guard = watchdog.schedule(check::abort, checkDeadlineMillis(), TimeUnit.MILLISECONDS);
+            CheckResult r;
+            try {
+                r = check.run();
+            } finally {
+                guard.cancel(false);
+            }
             if (closed) {
                 return;
             }

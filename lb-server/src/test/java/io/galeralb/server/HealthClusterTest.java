@@ -1,0 +1,268 @@
+package io.galeralb.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.galeralb.core.Server;
+import io.galeralb.health.ServerHealth;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Galera health checks against real faults of real nodes. Checks at test pace: interval 500ms,
+ * timeout 1s, rise 2, fall 3. Detection times are printed for the record, not asserted beyond
+ * the bound the check settings promise.
+ */
+@ExtendWith(GaleraClusterExtension.class)
+class HealthClusterTest {
+
+    private static final Duration INTERVAL = Duration.ofMillis(500);
+    private static final Duration TIMEOUT = Duration.ofSeconds(1);
+    private static final int FALL = 3;
+    /** Scheduling slack on a loaded 2-core machine, on top of what the settings promise. */
+    private static final Duration SLACK = Duration.ofSeconds(5);
+
+    @TempDir
+    Path dir;
+    private GaleraLb lb;
+    private String url;
+
+    @AfterEach
+    void stop() {
+        if (lb != null) {
+            lb.close();
+        }
+    }
+
+    private void start(String extraHealth) throws Exception {
+        int port = TestConfigs.freePort();
+        lb = GaleraLb.start(TestConfigs.parse(TestConfigs.clusterYaml(port, extraHealth)));
+        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+    }
+
+    private Server server(int node) {
+        return lb.listener("app-cluster").pool().server(GaleraCluster.nodeName(node));
+    }
+
+    private ServerHealth health(int node) {
+        return lb.health("app-cluster").snapshot().get(GaleraCluster.nodeName(node));
+    }
+
+    /** Waits until the node has the state; returns how long that took. */
+    private Duration awaitState(int node, boolean up, Duration atMost) {
+        long t0 = System.nanoTime();
+        try {
+            await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> server(node).isUp() == up);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("node" + node + " not " + (up ? "UP" : "DOWN") + " within " + atMost
+                    + "; its health: " + health(node) + ", wsrep_local_state now " + directState(node), e);
+        }
+        return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    private static String nodeOf(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@wsrep_node_name")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static void record(String what, Duration d) {
+        System.out.printf("DETECTION %s: %d ms%n", what, d.toMillis());
+    }
+
+    @Test
+    void everyNodeIsCheckedBeforeTheListenerAcceptsAndStartsUp() throws Exception {
+        start("");
+        for (int n = 1; n <= 3; n++) {
+            assertThat(server(n).isUp()).isTrue();
+            assertThat(health(n).lastResult().reason()).startsWith("wsrep_local_state=4 (Synced), cluster Primary, size 3");
+        }
+    }
+
+    @Test
+    void aDesyncedNodeIsTakenOutItsSessionsClosedAndItComesBack() throws Exception {
+        start("");
+        List<Connection> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                open.add(DriverManager.getConnection(url));
+            }
+            GaleraCluster.execute(2, "SET GLOBAL wsrep_desync=ON");
+            Duration took = awaitState(2, false, INTERVAL.multipliedBy(FALL).plus(TIMEOUT).plus(SLACK));
+            record("desync", took);
+            assertThat(server(2).downReason()).contains("wsrep_desync=ON").contains("Donor/Desynced");
+
+            // Its open sessions were closed (on-server-down: shutdown-sessions); the others go on.
+            int closed = 0;
+            for (Connection c : open) {
+                try {
+                    assertThat(nodeOf(c)).isNotEqualTo("node2");
+                } catch (SQLException e) {
+                    closed++;
+                }
+            }
+            assertThat(closed).isEqualTo(2);
+            // No new session lands there.
+            for (int i = 0; i < 12; i++) {
+                try (Connection c = DriverManager.getConnection(url)) {
+                    assertThat(nodeOf(c)).isNotEqualTo("node2");
+                }
+            }
+
+            GaleraCluster.execute(2, "SET GLOBAL wsrep_desync=OFF");
+            record("desync OFF to UP", awaitState(2, true, INTERVAL.multipliedBy(2 + 1).plus(TIMEOUT).plus(SLACK)));
+            assertThat(health(2).lastResult().reason()).startsWith("wsrep_local_state=4 (Synced)");
+        } finally {
+            for (Connection c : open) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void newConnectionsNeverFailWhileANodeIsDesynced() throws Exception {
+        start("");
+        GaleraCluster.execute(1, "SET GLOBAL wsrep_desync=ON");
+        awaitState(1, false, INTERVAL.multipliedBy(FALL).plus(TIMEOUT).plus(SLACK));
+        int failures = 0;
+        List<String> errors = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            try (Connection c = DriverManager.getConnection(url)) {
+                assertThat(nodeOf(c)).isNotEqualTo("node1");
+            } catch (SQLException e) {
+                failures++;
+                errors.add(e.getMessage());
+            }
+        }
+        assertThat(errors).isEmpty();
+        assertThat(failures).isZero();
+    }
+
+    @Test
+    void aStoppedProcessIsTakenOutByTheTimeoutRuleWhileTheOthersKeepTheirPace() throws Exception {
+        start("");
+        long before1 = health(1).checks();
+        long before2 = health(2).checks();
+        long t0 = System.nanoTime();
+        GaleraCluster.pauseNode(3);
+        try {
+            Duration took = awaitState(3, false,
+                    INTERVAL.plus(TIMEOUT.multipliedBy(2)).multipliedBy(FALL).plus(SLACK));
+            record("SIGSTOP", took);
+            assertThat(server(3).downReason()).contains("timed out after 1s").contains("3/3 checks failed");
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - t0);
+            // The other checkers were not held up by the hung one: they kept checking about every
+            // interval (allowing for jitter and scheduling), and stayed UP.
+            long expected = elapsed.toMillis() / (INTERVAL.toMillis() * 2);
+            assertThat(health(1).checks() - before1).isGreaterThanOrEqualTo(Math.max(2, expected));
+            assertThat(health(2).checks() - before2).isGreaterThanOrEqualTo(Math.max(2, expected));
+            assertThat(server(1).isUp()).isTrue();
+            assertThat(server(2).isUp()).isTrue();
+        } finally {
+            GaleraCluster.resumeNode(3);
+        }
+        record("SIGCONT to UP", awaitState(3, true, Duration.ofSeconds(90)));
+    }
+
+    @Test
+    void aKilledNodeIsDownAndComesBackOnlyOnceSynced() throws Exception {
+        start("");
+        GaleraCluster.killNode(3);
+        Duration took = awaitState(3, false, INTERVAL.plus(TIMEOUT).multipliedBy(FALL).plus(SLACK));
+        record("SIGKILL", took);
+        assertThat(server(3).downReason()).contains("checks failed");
+
+        // While the node restarts and rejoins (IST), it must never be UP before it is Synced.
+        AtomicReference<String> upWhileNotSynced = new AtomicReference<>();
+        CompletableFuture<Void> restart = CompletableFuture.runAsync(() -> GaleraCluster.startNode(3));
+        while (!restart.isDone()) {
+            if (server(3).isUp()) {
+                String state = directState(3);
+                if (state != null && !state.equals("4")) {
+                    upWhileNotSynced.set("UP while wsrep_local_state=" + state);
+                }
+            }
+            Thread.onSpinWait();
+            await().pollDelay(Duration.ofMillis(20)).until(() -> true);
+        }
+        restart.join();
+        awaitState(3, true, Duration.ofSeconds(60));
+        assertThat(upWhileNotSynced.get()).isNull();
+        assertThat(directState(3)).isEqualTo("4");
+    }
+
+    private static String directState(int node) {
+        try {
+            return GaleraCluster.status(node, "wsrep_local_state");
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
+    @Test
+    void aNodeOutsideThePrimaryComponentIsDownNamingTheClusterStatus() throws Exception {
+        start("");
+        GaleraCluster.execute(3, "SET GLOBAL wsrep_provider_options='gmcast.isolate=1'");
+        Duration took = awaitState(3, false, Duration.ofSeconds(60));
+        record("isolation (includes Galera's own suspect timeout)", took);
+        assertThat(server(3).downReason()).contains("wsrep_cluster_status=non-Primary");
+        assertThat(server(1).isUp()).isTrue();
+    }
+
+    @Test
+    void readOnlyTakesANodeOutUnlessAllowed() throws Exception {
+        start("");
+        GaleraCluster.execute(1, "SET GLOBAL read_only=ON");
+        awaitState(1, false, INTERVAL.multipliedBy(FALL).plus(TIMEOUT).plus(SLACK));
+        assertThat(server(1).downReason()).contains("read_only=ON");
+        lb.close();
+
+        start("      available-when-read-only: true\n");
+        long checks = health(1).checks();
+        await().atMost(Duration.ofSeconds(30)).until(() -> health(1).checks() >= checks + 4);
+        assertThat(server(1).isUp()).isTrue();
+        assertThat(health(1).lastResult().reason()).startsWith("wsrep_local_state=4 (Synced)");
+    }
+
+    @Test
+    void aWrongCheckPasswordIsDownWithAccessDeniedAndNeverLogged() throws Exception {
+        String wrong = "Wr0ng-Pa55-" + System.nanoTime();
+        Path pw = dir.resolve("wrong.password");
+        Files.writeString(pw, wrong + "\n");
+        int port = TestConfigs.freePort();
+        String yaml = TestConfigs.clusterYaml(port).replaceAll("password-file: .*", "password-file: " + pw);
+        try (LogCapture logs = new LogCapture()) {
+            lb = GaleraLb.start(TestConfigs.parse(yaml));
+            for (int n = 1; n <= 3; n++) {
+                assertThat(server(n).isUp()).isFalse();
+                assertThat(server(n).downReason()).contains("access denied");
+            }
+            assertThatThrownBy(() -> DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port
+                    + "/demo?user=app&password=app").close())
+                    .hasMessageContaining("access denied for check user 'clustercheck'");
+            await().atMost(Duration.ofSeconds(10)).until(() -> health(1).checks() >= 3);
+            assertThat(logs.lines()).anySatisfy(l -> assertThat(l).contains("node1 DOWN").contains("access denied"));
+            assertThat(logs.lines()).noneSatisfy(l -> assertThat(l).contains(wrong));
+        }
+        Map<String, ServerHealth> snapshot = lb.health("app-cluster").snapshot();
+        assertThat(snapshot.values()).noneSatisfy(h -> assertThat(h.lastResult().reason()).contains(wrong));
+    }
+}
