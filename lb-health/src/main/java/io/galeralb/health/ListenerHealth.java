@@ -120,8 +120,8 @@ public final class ListenerHealth implements AutoCloseable {
         c.lastChange = Instant.now();
         String reason = r.reason();
         if (r.kind() == CheckResult.Kind.DONOR) {
-            reason += pass ? " serving as donor (available-when-donor: " + config.availableWhenDonor().yamlName() + ")"
-                    : " not serving as donor (available-when-donor: " + config.availableWhenDonor().yamlName() + ")";
+            reason += (pass ? ", serving as donor" : ", not serving as donor") + " (available-when-donor: "
+                    + config.availableWhenDonor().yamlName() + ")";
         }
         String evidence;
         if (first) {

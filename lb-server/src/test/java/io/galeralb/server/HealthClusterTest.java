@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.galeralb.config.Durations;
 import io.galeralb.core.Server;
 import io.galeralb.health.ServerHealth;
 import java.nio.file.Files;
@@ -26,16 +27,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Galera health checks against real faults of real nodes. Checks at test pace: interval 500ms,
- * timeout 1s, rise 2, fall 3. Detection times are printed for the record, not asserted beyond
- * the bound the check settings promise.
+ * Galera health checks against real faults of real nodes, at the test pace of {@link TestConfigs}.
+ * Detection times are printed (DETECTION lines) for the record, not asserted beyond the bound
+ * the check settings promise.
  */
 @ExtendWith(GaleraClusterExtension.class)
 class HealthClusterTest {
 
-    private static final Duration INTERVAL = Duration.ofMillis(500);
-    private static final Duration TIMEOUT = Duration.ofSeconds(1);
-    private static final int FALL = 3;
+    private static final Duration INTERVAL = TestConfigs.INTERVAL;
+    private static final Duration TIMEOUT = TestConfigs.TIMEOUT;
+    private static final int RISE = TestConfigs.RISE;
+    private static final int FALL = TestConfigs.FALL;
     /** Scheduling slack on a loaded 2-core machine, on top of what the settings promise. */
     private static final Duration SLACK = Duration.ofSeconds(5);
 
@@ -128,7 +130,7 @@ class HealthClusterTest {
             }
 
             GaleraCluster.execute(2, "SET GLOBAL wsrep_desync=OFF");
-            record("desync OFF to UP", awaitState(2, true, INTERVAL.multipliedBy(2 + 1).plus(TIMEOUT).plus(SLACK)));
+            record("desync OFF to UP", awaitState(2, true, INTERVAL.multipliedBy(RISE + 1).plus(TIMEOUT).plus(SLACK)));
             assertThat(health(2).lastResult().reason()).startsWith("wsrep_local_state=4 (Synced)");
         } finally {
             for (Connection c : open) {
@@ -167,7 +169,8 @@ class HealthClusterTest {
             Duration took = awaitState(3, false,
                     INTERVAL.plus(TIMEOUT.multipliedBy(2)).multipliedBy(FALL).plus(SLACK));
             record("SIGSTOP", took);
-            assertThat(server(3).downReason()).contains("timed out after 1s").contains("3/3 checks failed");
+            assertThat(server(3).downReason()).contains("timed out after " + Durations.format(TIMEOUT))
+                    .contains(FALL + "/" + FALL + " checks failed");
             Duration elapsed = Duration.ofNanos(System.nanoTime() - t0);
             // The other checkers were not held up by the hung one: they kept checking about every
             // interval (allowing for jitter and scheduling), and stayed UP.

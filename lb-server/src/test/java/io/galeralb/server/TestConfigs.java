@@ -2,6 +2,7 @@ package io.galeralb.server;
 
 import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
+import io.galeralb.config.Durations;
 import io.galeralb.config.GaleraLbConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,6 +10,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /** Configurations for tests, written as YAML the way an operator would. */
 final class TestConfigs {
@@ -38,9 +40,18 @@ final class TestConfigs {
 
     private static final Path CHECK_PASSWORD = checkPasswordFile();
 
+    /*
+     * The health-check pace of the cluster tests. A fast default keeps the suite short; run with
+     * e.g. -Dgaleralb.test.health.interval=2s to measure detection times at galera-lb's defaults.
+     */
+    static final Duration INTERVAL = Durations.parse(System.getProperty("galeralb.test.health.interval", "500ms"));
+    static final Duration TIMEOUT = Durations.parse(System.getProperty("galeralb.test.health.timeout", "1s"));
+    static final int RISE = Integer.getInteger("galeralb.test.health.rise", 2);
+    static final int FALL = Integer.getInteger("galeralb.test.health.fall", 3);
+
     /**
      * A listener named app-cluster on {@code port} in front of the three local nodes, with a
-     * Galera check at a test pace: interval 500ms, timeout 1s, rise 2, fall 3.
+     * Galera check at the test pace ({@link #INTERVAL}, {@link #TIMEOUT}, {@link #RISE}, {@link #FALL}).
      */
     static String clusterYaml(int port) {
         return clusterYaml(port, "");
@@ -59,12 +70,13 @@ final class TestConfigs {
                       type: galera
                       user: clustercheck
                       password-file: %s
-                      interval: 500ms
-                      timeout: 1s
-                      rise: 2
-                      fall: 3
+                      interval: %s
+                      timeout: %s
+                      rise: %d
+                      fall: %d
                 %s    servers:
-                """.formatted(port, CHECK_PASSWORD, extraHealth));
+                """.formatted(port, CHECK_PASSWORD, Durations.format(INTERVAL), Durations.format(TIMEOUT), RISE, FALL,
+                extraHealth));
         for (int n = 1; n <= GaleraCluster.NODES; n++) {
             sb.append("      ").append(GaleraCluster.nodeName(n)).append(": { address: 127.0.0.1:")
                     .append(GaleraCluster.sqlPort(n)).append(" }\n");
