@@ -15,7 +15,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,7 +31,7 @@ public final class Listener {
     private static final Logger log = LoggerFactory.getLogger(Listener.class);
     /** Outbound bytes queued per channel before the peer stops reading (see {@link Relay}). */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
-    private static final long NO_SERVER_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final ListenerConfig config;
     private final ServerPool pool;
@@ -40,7 +39,7 @@ public final class Listener {
     private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
-    private final AtomicLong lastNoServerLog = new AtomicLong(System.nanoTime() - NO_SERVER_LOG_INTERVAL_NANOS);
+    private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
     private final AtomicLong refusedSinceLog = new AtomicLong();
     private volatile boolean accepting = true;
     private final Transport transport;
@@ -124,8 +123,7 @@ public final class Listener {
     boolean admit(Channel client) {
         if (activeSessions.incrementAndGet() > config.maxConnections()) {
             activeSessions.decrementAndGet();
-            log.warn("{}: refused a client from {}: max-connections {} reached", config.name(),
-                    client.remoteAddress(), config.maxConnections());
+            logRefused("max-connections " + config.maxConnections() + " reached");
             return false;
         }
         sessions.add(client);
@@ -139,17 +137,16 @@ public final class Listener {
     }
 
     /**
-     * Logs that a client found no server, at most once per 5 s per listener with the count of
-     * clients refused meanwhile, so an outage does not flood the log.
+     * Logs that a client was refused (with a MySQL error), at most once per 5 s per listener
+     * with the count of clients refused meanwhile, so an outage does not flood the log.
      */
-    void logNoServer(List<String> failures) {
+    void logRefused(String why) {
         long refused = refusedSinceLog.incrementAndGet();
-        long last = lastNoServerLog.get();
+        long last = lastRefusalLog.get();
         long now = System.nanoTime();
-        if (now - last >= NO_SERVER_LOG_INTERVAL_NANOS && lastNoServerLog.compareAndSet(last, now)) {
+        if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastRefusalLog.compareAndSet(last, now)) {
             refusedSinceLog.addAndGet(-refused);
-            log.warn("{}: no available server, {} client(s) refused with a MySQL error ({})", config.name(), refused,
-                    String.join(", ", failures));
+            log.warn("{}: {} client(s) refused with a MySQL error: {}", config.name(), refused, why);
         }
     }
 

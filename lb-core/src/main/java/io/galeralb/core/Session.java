@@ -75,9 +75,10 @@ final class Session {
                     failures.add(s.name() + ": DOWN (" + s.downReason() + ")");
                 }
             }
-            refuse(MysqlErrorPacket.NO_SERVER, "galera-lb: no available server for listener "
-                    + config.name() + " (" + String.join(", ", failures) + ")");
-            listener.logNoServer(failures);
+            String servers = String.join(", ", failures);
+            refuse(MysqlErrorPacket.NO_SERVER, "galera-lb: no available server for listener " + config.name()
+                    + " (" + servers + ")");
+            listener.logRefused("no available server (" + servers + ")");
             return;
         }
         tried.add(next);

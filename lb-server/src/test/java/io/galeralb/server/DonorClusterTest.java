@@ -8,7 +8,7 @@ import io.galeralb.health.ServerHealth;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -48,14 +48,14 @@ class DonorClusterTest {
              GaleraLb always = GaleraLb.start(TestConfigs.parse(
                      TestConfigs.clusterYaml(TestConfigs.freePort(), "      available-when-donor: always\n")
                              .replaceAll("interval: .*", "interval: 100ms")))) {
-            List<Seen> seenLastNode = new ArrayList<>();
-            List<Seen> seenAlways = new ArrayList<>();
+            List<Seen> seenLastNode = new CopyOnWriteArrayList<>();
+            List<Seen> seenAlways = new CopyOnWriteArrayList<>();
             CompletableFuture<Void> rejoin = CompletableFuture.runAsync(() -> GaleraCluster.startNode(3));
-            while (!rejoin.isDone()) {
+            await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(10)).until(() -> {
                 collectDonors(lastNode, seenLastNode);
                 collectDonors(always, seenAlways);
-                await().pollDelay(Duration.ofMillis(10)).until(() -> true);
-            }
+                return rejoin.isDone();
+            });
             rejoin.join();
             System.out.printf("DONOR observations: last-node %d, always %d%n", seenLastNode.size(), seenAlways.size());
 

@@ -196,16 +196,15 @@ class HealthClusterTest {
         // While the node restarts and rejoins (IST), it must never be UP before it is Synced.
         AtomicReference<String> upWhileNotSynced = new AtomicReference<>();
         CompletableFuture<Void> restart = CompletableFuture.runAsync(() -> GaleraCluster.startNode(3));
-        while (!restart.isDone()) {
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(20)).until(() -> {
             if (server(3).isUp()) {
                 String state = directState(3);
                 if (state != null && !state.equals("4")) {
                     upWhileNotSynced.set("UP while wsrep_local_state=" + state);
                 }
             }
-            Thread.onSpinWait();
-            await().pollDelay(Duration.ofMillis(20)).until(() -> true);
-        }
+            return restart.isDone();
+        });
         restart.join();
         awaitState(3, true, Duration.ofSeconds(60));
         assertThat(upWhileNotSynced.get()).isNull();
