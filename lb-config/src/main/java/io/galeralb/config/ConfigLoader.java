@@ -37,7 +37,9 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 public final class ConfigLoader {
 
-    private static final Set<String> TOP_KEYS = Set.of("listeners", "shutdown-grace");
+    private static final Set<String> TOP_KEYS =
+            Set.of("listeners", "admin", "lock-file", "shutdown-grace", "drain-timeout");
+    private static final Set<String> ADMIN_KEYS = Set.of("bind");
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "servers");
     private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle");
@@ -152,6 +154,16 @@ public final class ConfigLoader {
                                           Context context) {
         top.rejectUnknownKeys(TOP_KEYS);
         Duration grace = top.duration("shutdown-grace", GaleraLbConfig.DEFAULT_SHUTDOWN_GRACE, Duration.ZERO);
+        Duration drain = top.duration("drain-timeout", GaleraLbConfig.DEFAULT_DRAIN_TIMEOUT, Duration.ZERO);
+        Path lockFile = top.convert("lock-file", Path::of).orElse(GaleraLbConfig.defaultLockFile(name));
+        HostPort adminBind = top.mapping("admin").flatMap(a -> {
+            a.rejectUnknownKeys(ADMIN_KEYS);
+            Optional<HostPort> bind = a.convert("bind", HostPort::parse);
+            bind.filter(b -> !isLoopback(b.host())).ifPresent(b -> problems.add(a.value("bind").orElseThrow(),
+                    a.child("bind"), "the admin API is loopback-only for now (127.0.0.1, ::1 or localhost); "
+                            + "remote access needs the token of the admin API issue"));
+            return bind;
+        }).orElse(GaleraLbConfig.DEFAULT_ADMIN_BIND);
         Map<String, ListenerConfig> listeners = new LinkedHashMap<>();
         if (top.value("listeners").isEmpty()) {
             problems.add(top.node(), "listeners", "required key is missing: define at least one listener");
@@ -174,7 +186,14 @@ public final class ConfigLoader {
                         }));
             }
         });
-        return problems.errors().isEmpty() ? new GaleraLbConfig(name, grace, listeners) : null;
+        for (ListenerConfig l : listeners.values()) {
+            if (l.bind().overlaps(adminBind)) {
+                problems.add(top.node(), "admin.bind", "admin address " + adminBind + " is also listener '"
+                        + l.name() + "' (" + l.bind() + "); set admin: { bind: ... } to another port");
+            }
+        }
+        return problems.errors().isEmpty()
+                ? new GaleraLbConfig(name, adminBind, lockFile, grace, drain, listeners) : null;
     }
 
     private static Optional<ListenerConfig> readListener(String name, YamlMapping l, YamlMapping.Problems problems,
@@ -293,6 +312,10 @@ public final class ConfigLoader {
                 return Secret.NONE;
             }
         }
+    }
+
+    private static boolean isLoopback(String host) {
+        return host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
     }
 
     private static ConfigException single(String file, String message) {

@@ -1,7 +1,12 @@
 package io.galeralb.config;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -11,16 +16,40 @@ import java.util.Objects;
  * new one and swaps it in.
  *
  * @param source        the file it was read from, as named by the operator
+ * @param adminBind     the loopback admin API (status, reload)
+ * @param lockFile      the file locked for the life of the process, one instance per configuration
  * @param shutdownGrace how long sessions may go on after SIGTERM before they are closed
+ * @param drainTimeout  how long sessions of a listener or server removed by a reload may go on
  * @param listeners     listeners by name, in file order
  */
-public record GaleraLbConfig(String source, Duration shutdownGrace, Map<String, ListenerConfig> listeners) {
+public record GaleraLbConfig(String source, HostPort adminBind, Path lockFile, Duration shutdownGrace,
+                             Duration drainTimeout, Map<String, ListenerConfig> listeners) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    public static final HostPort DEFAULT_ADMIN_BIND = new HostPort("127.0.0.1", 9307);
 
     public GaleraLbConfig {
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(adminBind, "adminBind");
+        Objects.requireNonNull(lockFile, "lockFile");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
         listeners = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(listeners, "listeners")));
+    }
+
+    /**
+     * The lock file of a configuration that does not name one: in the temporary directory, named
+     * after the configuration file's absolute path, so the same file always maps to the same lock.
+     */
+    public static Path defaultLockFile(String configSource) {
+        String absolute = Path.of(configSource).toAbsolutePath().normalize().toString();
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(absolute.getBytes(StandardCharsets.UTF_8));
+            return Path.of(System.getProperty("java.io.tmpdir"),
+                    "galera-lb-" + HexFormat.of().formatHex(digest, 0, 6) + ".lock");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 }

@@ -15,10 +15,13 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,8 +36,11 @@ public final class Listener {
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
     private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-    private final ListenerConfig config;
-    private final ServerPool pool;
+    /** The configuration and pool a new session takes, once, when it is accepted. */
+    private record Snapshot(ListenerConfig config, ServerPool pool) {
+    }
+
+    private final AtomicReference<Snapshot> current;
     private final Bootstrap backendBootstrap;
     private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger activeSessions = new AtomicInteger();
@@ -48,11 +54,11 @@ public final class Listener {
     private volatile Channel serverChannel;
 
     private Listener(ListenerConfig config, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
-        this.config = config;
+        this.current = new AtomicReference<>(new Snapshot(config, new ServerPool(config.servers().values(),
+                config.balance())));
         this.transport = transport;
         this.boss = boss;
         this.workers = workers;
-        this.pool = new ServerPool(config.servers().values(), config.balance());
         this.backendBootstrap = new Bootstrap()
                 .channel(transport.channelClass())
                 .option(ChannelOption.AUTO_READ, true)
@@ -81,28 +87,49 @@ public final class Listener {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        Session session = new Session(Listener.this, config, ch);
+                        Snapshot now = current.get();
+                        Session session = new Session(Listener.this, now.config(), now.pool(), ch);
                         ch.pipeline().addLast(new ClientSideHandler(Listener.this, session));
                     }
                 });
-        HostPort bind = config.bind();
+        HostPort bind = config().bind();
         ChannelFuture f = sb.bind(new InetSocketAddress(bind.host(), bind.port())).awaitUninterruptibly();
         if (!f.isSuccess()) {
-            throw new ListenerBindException(config.name(), bind, f.cause());
+            throw new ListenerBindException(name(), bind, f.cause());
         }
         serverChannel = f.channel();
     }
 
     public String name() {
-        return config.name();
+        return config().name();
     }
 
+    /** The configuration new sessions get. */
     public ListenerConfig config() {
-        return config;
+        return current.get().config();
     }
 
+    /** The servers new sessions are balanced over. */
     public ServerPool pool() {
-        return pool;
+        return current.get().pool();
+    }
+
+    /**
+     * Applies a reloaded configuration of this listener (same bind address) to new sessions;
+     * sessions already accepted keep theirs. Returns the servers that are gone, marked DOWN so
+     * that nothing picks them again; their sessions are the caller's to drain.
+     */
+    public List<Server> update(ListenerConfig next, String newServerReason) {
+        Snapshot before = current.get();
+        if (!next.bind().equals(before.config().bind())) {
+            throw new IllegalArgumentException("listener " + name() + " keeps its bind address; a new one is a new listener");
+        }
+        ServerPool pool = before.pool().next(next.servers().values(), next.balance(), newServerReason);
+        current.set(new Snapshot(next, pool));
+        List<Server> gone = new ArrayList<>(before.pool().servers());
+        gone.removeAll(pool.servers());
+        gone.forEach(s -> s.markDown("removed by reload"));
+        return gone;
     }
 
     /** The address actually bound. */
@@ -121,9 +148,10 @@ public final class Listener {
 
     /** Counts a new client in, unless max-connections is reached. */
     boolean admit(Channel client) {
-        if (activeSessions.incrementAndGet() > config.maxConnections()) {
+        int max = config().maxConnections();
+        if (activeSessions.incrementAndGet() > max) {
             activeSessions.decrementAndGet();
-            logRefused("max-connections " + config.maxConnections() + " reached");
+            logRefused("max-connections " + max + " reached");
             return false;
         }
         sessions.add(client);
@@ -146,7 +174,7 @@ public final class Listener {
         long now = System.nanoTime();
         if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastRefusalLog.compareAndSet(last, now)) {
             refusedSinceLog.addAndGet(-refused);
-            log.warn("{}: {} client(s) refused with a MySQL error: {}", config.name(), refused, why);
+            log.warn("{}: {} client(s) refused with a MySQL error: {}", name(), refused, why);
         }
     }
 

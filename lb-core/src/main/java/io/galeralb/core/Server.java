@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Server {
 
-    private final ServerConfig config;
+    /** Volatile: a reload may change the weight of a server that stays. */
+    private volatile ServerConfig config;
     private final InetSocketAddress address;
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final LongAdder totalSessions = new LongAdder();
@@ -41,6 +42,15 @@ public final class Server {
 
     public ServerConfig config() {
         return config;
+    }
+
+    /** Takes a new weight from a reload; the address never changes (a new address is a new server). */
+    void reconfigure(ServerConfig next) {
+        if (!next.address().equals(config.address())) {
+            throw new IllegalArgumentException(name() + ": a server keeps its address; " + next.address()
+                    + " is a new server");
+        }
+        config = next;
     }
 
     InetSocketAddress address() {

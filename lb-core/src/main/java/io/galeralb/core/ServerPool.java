@@ -14,11 +14,11 @@ public final class ServerPool {
     private final Balancer balancer;
 
     ServerPool(Collection<ServerConfig> configs, Balance balance) {
-        List<Server> list = new ArrayList<>();
-        for (ServerConfig c : configs) {
-            list.add(new Server(c));
-        }
-        this.servers = List.copyOf(list);
+        this(configs.stream().map(Server::new).toList(), balance);
+    }
+
+    private ServerPool(List<Server> servers, Balance balance) {
+        this.servers = List.copyOf(servers);
         this.balancer = switch (balance) {
             case LEASTCONN -> new LeastConnBalancer();
             case ROUNDROBIN -> new RoundRobinBalancer(servers);
@@ -27,6 +27,29 @@ public final class ServerPool {
 
     public List<Server> servers() {
         return servers;
+    }
+
+    /**
+     * The pool a reload gives: servers that stay (same name and address) are the same objects,
+     * with their state, counters and sessions, and take their new weight; new servers start DOWN
+     * with {@code newServerReason} until their first check; servers that go are left out.
+     */
+    ServerPool next(Collection<ServerConfig> configs, Balance balance, String newServerReason) {
+        List<Server> list = new ArrayList<>();
+        for (ServerConfig c : configs) {
+            Server kept = servers.stream()
+                    .filter(s -> s.name().equals(c.name()) && s.config().address().equals(c.address()))
+                    .findFirst().orElse(null);
+            if (kept != null) {
+                kept.reconfigure(c);
+                list.add(kept);
+            } else {
+                Server fresh = new Server(c);
+                fresh.markDown(newServerReason);
+                list.add(fresh);
+            }
+        }
+        return new ServerPool(list, balance);
     }
 
     /** The server of that name. */

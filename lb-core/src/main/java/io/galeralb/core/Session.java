@@ -34,6 +34,7 @@ final class Session {
 
     private final Listener listener;
     private final ListenerConfig config;
+    private final ServerPool pool;
     private final Channel client;
     private final Set<Server> tried = new HashSet<>(4);
     private final List<String> failures = new ArrayList<>(4);
@@ -49,9 +50,10 @@ final class Session {
     private List<ByteBuf> heldFromClient;
     private boolean clientInputEnded;
 
-    Session(Listener listener, ListenerConfig config, Channel client) {
+    Session(Listener listener, ListenerConfig config, ServerPool pool, Channel client) {
         this.listener = listener;
         this.config = config;
+        this.pool = pool;
         this.client = client;
     }
 
@@ -68,9 +70,9 @@ final class Session {
         if (!client.isActive()) {
             return;
         }
-        Server next = listener.pool().pick(tried);
+        Server next = pool.pick(tried);
         if (next == null) {
-            for (Server s : listener.pool().servers()) {
+            for (Server s : pool.servers()) {
                 if (!tried.contains(s)) {
                     failures.add(s.name() + ": DOWN (" + s.downReason() + ")");
                 }

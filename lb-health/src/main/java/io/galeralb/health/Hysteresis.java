@@ -35,6 +35,14 @@ final class Hysteresis {
         return rise + fall - 1;
     }
 
+    /** A counter for new settings that keeps the state a server had under the old ones (a reload). */
+    static Hysteresis carrying(boolean up, int rise, int fall) {
+        Hysteresis h = new Hysteresis(rise, fall);
+        h.known = true;
+        h.counter = up ? h.top() : 0;
+        return h;
+    }
+
     boolean isUp() {
         return known && counter >= rise;
     }

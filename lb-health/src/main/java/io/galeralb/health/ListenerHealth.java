@@ -33,8 +33,10 @@ public final class ListenerHealth implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ListenerHealth.class);
 
     private final String listener;
-    private final HealthConfig config;
     private final Consumer<Transition> sink;
+    /** Guarded by this; replaced, never mutated, by {@link #update}. */
+    private HealthConfig config;
+    /** Guarded by this. */
     private final Map<String, Checker> checkers = new LinkedHashMap<>();
     private final CountDownLatch firstVerdicts;
     /**
@@ -53,7 +55,7 @@ public final class ListenerHealth implements AutoCloseable {
         this.config = Objects.requireNonNull(config, "config");
         this.sink = Objects.requireNonNull(sink, "sink");
         for (ServerConfig s : servers) {
-            checkers.put(s.name(), new Checker(s));
+            checkers.put(s.name(), new Checker(s, config, null));
         }
         this.firstVerdicts = new CountDownLatch(checkers.size());
     }
@@ -63,8 +65,35 @@ public final class ListenerHealth implements AutoCloseable {
     }
 
     /** Starts every checker; the first checks run at once. */
-    public void start() {
+    public synchronized void start() {
         checkers.values().forEach(c -> c.schedule(0));
+    }
+
+    /**
+     * Applies a reload: servers that stay keep their state (and, if the check settings did not
+     * change, their checker and connection); new servers are checked at once; removed servers'
+     * checkers stop.
+     */
+    public synchronized void update(HealthConfig next, Collection<ServerConfig> servers) {
+        boolean settingsChanged = !next.equals(config);
+        config = next;
+        Map<String, Checker> old = new LinkedHashMap<>(checkers);
+        checkers.clear();
+        for (ServerConfig s : servers) {
+            Checker kept = old.remove(s.name());
+            if (kept != null && !settingsChanged && kept.server.equals(s)) {
+                checkers.put(s.name(), kept);
+                continue;
+            }
+            boolean sameNode = kept != null && kept.server.address().equals(s.address());
+            if (kept != null) {
+                kept.close();
+            }
+            Checker fresh = new Checker(s, next, sameNode ? kept : null);
+            checkers.put(s.name(), fresh);
+            fresh.schedule(0);
+        }
+        old.values().forEach(Checker::close);
     }
 
     /**
@@ -77,13 +106,8 @@ public final class ListenerHealth implements AutoCloseable {
     }
 
     /** The longest a first verdict can take: a connect and a query, each bounded by the timeout. */
-    public Duration firstVerdictBound() {
+    public synchronized Duration firstVerdictBound() {
         return config.timeout().multipliedBy(2).plusMillis(500);
-    }
-
-    /** When the watchdog aborts a check: well after the driver's connect and query timeouts. */
-    private long checkDeadlineMillis() {
-        return config.timeout().multipliedBy(2).plusSeconds(1).toMillis();
     }
 
     public Map<String, ServerHealth> snapshot() {
@@ -95,13 +119,17 @@ public final class ListenerHealth implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         checkers.values().forEach(Checker::close);
         watchdog.shutdownNow();
     }
 
     /** Records a result and returns the transition it causes, if any. Holds the lock only to count. */
     private synchronized Transition record(Checker c, CheckResult r) {
+        if (checkers.get(c.server.name()) != c) {
+            return null; // replaced or removed by a reload while it was checking
+        }
+        HealthConfig config = c.config;
         c.checks++;
         c.last = r;
         boolean pass = GaleraVerdict.serves(r, config.availableWhenDonor(), anotherNodeSynced(c));
@@ -148,8 +176,9 @@ public final class ListenerHealth implements AutoCloseable {
     /** One server's checker: its check, its thread, its counters. Counters are guarded by the ListenerHealth lock. */
     private final class Checker {
         final ServerConfig server;
+        final HealthConfig config;
         final HealthCheck check;
-        final Hysteresis hysteresis = new Hysteresis(config.rise(), config.fall());
+        final Hysteresis hysteresis;
         final ScheduledExecutorService thread;
         CheckResult last;
         long checks;
@@ -158,9 +187,19 @@ public final class ListenerHealth implements AutoCloseable {
         Instant lastChange;
         volatile boolean closed;
 
-        Checker(ServerConfig server) {
+        /** {@code previous}: the checker this one replaces on a reload, whose state it carries on. */
+        Checker(ServerConfig server, HealthConfig config, Checker previous) {
             this.server = server;
+            this.config = config;
             this.check = HealthCheck.create(config, server);
+            if (previous != null && previous.hysteresis.isKnown()) {
+                hysteresis = Hysteresis.carrying(previous.hysteresis.isUp(), config.rise(), config.fall());
+                last = previous.last;
+                checks = previous.checks;
+                lastChange = previous.lastChange;
+            } else {
+                hysteresis = new Hysteresis(config.rise(), config.fall());
+            }
             this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "health-" + listener + "-" + server.name());
                 t.setDaemon(true);
@@ -178,7 +217,9 @@ public final class ListenerHealth implements AutoCloseable {
             if (closed) {
                 return;
             }
-            ScheduledFuture<?> guard = watchdog.schedule(check::abort, checkDeadlineMillis(), TimeUnit.MILLISECONDS);
+            // Well after the driver's own connect and query timeouts, which should always fire first.
+            long deadline = config.timeout().multipliedBy(2).plusSeconds(1).toMillis();
+            ScheduledFuture<?> guard = watchdog.schedule(check::abort, deadline, TimeUnit.MILLISECONDS);
             CheckResult r;
             try {
                 r = check.run();
@@ -188,7 +229,7 @@ public final class ListenerHealth implements AutoCloseable {
             if (closed) {
                 return;
             }
-            boolean first = last == null;
+            boolean first = checks == 0;
             Transition t = record(this, r);
             if (first) {
                 firstVerdicts.countDown();

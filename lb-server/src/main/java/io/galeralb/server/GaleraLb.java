@@ -1,9 +1,10 @@
 package io.galeralb.server;
 
+import io.galeralb.config.ConfigDiff;
 import io.galeralb.config.Durations;
 import io.galeralb.config.GaleraLbConfig;
-import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.HealthConfig;
+import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.OnServerDown;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
@@ -13,7 +14,6 @@ import io.galeralb.health.ListenerHealth;
 import io.galeralb.health.Transition;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,28 +21,41 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running galera-lb: the proxy and its listeners, wired from one configuration. */
+/**
+ * A running galera-lb: the proxy, its listeners and their health checks, wired from one
+ * configuration, and changed in place by {@link #reload}.
+ */
 public final class GaleraLb implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(GaleraLb.class);
+    private static final String NOT_CHECKED = "not checked yet";
 
-    private final GaleraLbConfig config;
+    /** One listener and its health checks. */
+    private record Served(Listener listener, ListenerHealth health) {
+    }
+
     private final Proxy proxy;
-    private final Map<String, Listener> listeners;
-    private final List<ListenerHealth> healths;
+    /** Closes what a reload removed once drain-timeout has passed. */
+    private final ScheduledExecutorService drains = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "reload-drain");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile GaleraLbConfig config;
+    /** Guarded by this. */
+    private final Map<String, Served> served = new LinkedHashMap<>();
     private boolean stopped;
 
-    private GaleraLb(GaleraLbConfig config, Proxy proxy, Map<String, Listener> listeners,
-                     List<ListenerHealth> healths) {
+    private GaleraLb(GaleraLbConfig config, Proxy proxy) {
         this.config = config;
         this.proxy = proxy;
-        this.listeners = Collections.unmodifiableMap(listeners);
-        this.healths = List.copyOf(healths);
     }
 
     /**
@@ -53,62 +66,87 @@ public final class GaleraLb implements AutoCloseable {
      */
     public static GaleraLb start(GaleraLbConfig config) throws ListenerBindException, InterruptedException {
         Objects.requireNonNull(config, "config");
-        Proxy proxy = Proxy.start(Runtime.getRuntime().availableProcessors());
-        Map<String, Listener> listeners = new LinkedHashMap<>();
-        List<ListenerHealth> healths = new ArrayList<>();
+        GaleraLb lb = new GaleraLb(config, Proxy.start(Runtime.getRuntime().availableProcessors()));
         try {
-            for (ListenerConfig lc : config.listeners().values()) {
+            synchronized (lb) {
+                lb.served.putAll(lb.open(new ArrayList<>(config.listeners().values())));
+            }
+        } catch (ListenerBindException | InterruptedException | RuntimeException e) {
+            lb.proxy.close();
+            lb.drains.shutdownNow();
+            throw e;
+        }
+        log.info("galera-lb started: {} listener(s) from {}, transport {}", config.listeners().size(), config.source(),
+                lb.proxy.transport().name().toLowerCase(Locale.ROOT));
+        return lb;
+    }
+
+    /**
+     * Prepares, checks and binds listeners, all or none: if one cannot bind, those opened here
+     * are closed again and the error is thrown.
+     */
+    private Map<String, Served> open(List<ListenerConfig> configs) throws ListenerBindException, InterruptedException {
+        Map<String, Served> opened = new LinkedHashMap<>();
+        try {
+            for (ListenerConfig lc : configs) {
                 Listener listener = proxy.prepare(lc);
-                listeners.put(lc.name(), listener);
                 // Nothing is sent to a server before its first check says it may serve.
-                listener.pool().servers().forEach(s -> s.markDown("not checked yet"));
-                HealthConfig hc = lc.effectiveHealth();
+                listener.pool().servers().forEach(s -> s.markDown(NOT_CHECKED));
                 if (lc.health().isEmpty()) {
                     log.warn("listener {} has no health section: its servers are checked by TCP connect only, "
                             + "which cannot see Galera state (add health: {{type: galera, user: ...}})", lc.name());
                 }
-                ListenerHealth health = new ListenerHealth(lc.name(), hc, lc.servers().values(),
+                ListenerHealth health = new ListenerHealth(lc.name(), lc.effectiveHealth(), lc.servers().values(),
                         t -> apply(listener, t));
-                healths.add(health);
+                opened.put(lc.name(), new Served(listener, health));
                 health.start();
             }
-            for (ListenerHealth h : healths) {
+            for (Served s : opened.values()) {
+                ListenerHealth h = s.health();
                 if (!h.awaitFirstVerdicts(h.firstVerdictBound())) {
                     for (String name : h.serversWithoutVerdict()) {
-                        log.warn("{}: no verdict within {}; DOWN until its first check completes", name,
-                                Durations.format(h.firstVerdictBound()));
+                        log.warn("{}/{}: no verdict within {}; DOWN until its first check completes", s.listener().name(),
+                                name, Durations.format(h.firstVerdictBound()));
                     }
                 }
             }
-            for (Listener listener : listeners.values()) {
-                ListenerConfig lc = listener.config();
-                HealthConfig hc = lc.effectiveHealth();
-                listener.bind();
-                log.info("listener {} on {}:{} ({}, max-connections {}, connect {}, client-idle {}, server-idle {}, "
-                                + "{} check every {}, on-server-down {})",
-                        lc.name(), listener.localAddress().getHostString(), listener.localAddress().getPort(),
-                        lc.balance().yamlName(), lc.maxConnections(), Durations.format(lc.timeouts().connect()),
-                        Durations.format(lc.timeouts().clientIdle()), Durations.format(lc.timeouts().serverIdle()),
-                        hc.type().yamlName(), Durations.format(hc.interval()), lc.onServerDown().yamlName());
-                for (Server s : listener.pool().servers()) {
-                    log.info("listener {} server {} at {} weight {}: {}", lc.name(), s.name(), s.config().address(),
-                            s.config().weight(), s.isUp() ? "UP" : "DOWN, " + s.downReason());
-                }
+            for (Served s : opened.values()) {
+                s.listener().bind();
+                logListener(s.listener());
             }
+            return opened;
         } catch (ListenerBindException | InterruptedException | RuntimeException e) {
-            healths.forEach(ListenerHealth::close);
-            listeners.values().forEach(Listener::stopAccepting);
-            proxy.close();
+            for (Served s : opened.values()) {
+                s.health().close();
+                s.listener().stopAccepting();
+            }
             throw e;
         }
-        log.info("galera-lb started: {} listener(s) from {}, transport {}", listeners.size(), config.source(),
-                proxy.transport().name().toLowerCase(Locale.ROOT));
-        return new GaleraLb(config, proxy, listeners, healths);
+    }
+
+    private static void logListener(Listener listener) {
+        ListenerConfig lc = listener.config();
+        HealthConfig hc = lc.effectiveHealth();
+        log.info("listener {} on {}:{} ({}, max-connections {}, connect {}, client-idle {}, server-idle {}, "
+                        + "{} check every {}, on-server-down {})",
+                lc.name(), listener.localAddress().getHostString(), listener.localAddress().getPort(),
+                lc.balance().yamlName(), lc.maxConnections(), Durations.format(lc.timeouts().connect()),
+                Durations.format(lc.timeouts().clientIdle()), Durations.format(lc.timeouts().serverIdle()),
+                hc.type().yamlName(), Durations.format(hc.interval()), lc.onServerDown().yamlName());
+        for (Server s : listener.pool().servers()) {
+            log.info("listener {} server {} at {} weight {}: {}", lc.name(), s.name(), s.config().address(),
+                    s.config().weight(), s.isUp() ? "UP" : "DOWN, " + s.downReason());
+        }
     }
 
     /** Applies a health transition to the proxy's server; closes its sessions if the listener says so. */
     private static void apply(Listener listener, Transition t) {
-        Server server = listener.pool().server(t.server());
+        Server server;
+        try {
+            server = listener.pool().server(t.server());
+        } catch (IllegalArgumentException removedByReload) {
+            return;
+        }
         if (t.up()) {
             server.markUp();
             return;
@@ -123,26 +161,76 @@ public final class GaleraLb implements AutoCloseable {
         }
     }
 
-    /** The health of one listener's servers. */
-    public ListenerHealth health(String listener) {
-        for (ListenerHealth h : healths) {
-            if (h.listener().equals(listener)) {
-                return h;
-            }
+    /**
+     * Applies a new, fully validated configuration. New listeners are checked and bound first;
+     * if any cannot bind, nothing changes and the error is thrown. Then listeners that stay take
+     * their new settings (servers that stay keep their state, counters and sessions; new servers
+     * are DOWN until their first check passes), and removed listeners and servers stop taking
+     * sessions; their sessions are closed after drain-timeout.
+     *
+     * @return what changed
+     */
+    public synchronized ConfigDiff reload(GaleraLbConfig next) throws ListenerBindException, InterruptedException {
+        Objects.requireNonNull(next, "next");
+        if (stopped) {
+            throw new IllegalStateException("galera-lb is stopping");
         }
-        throw new IllegalArgumentException("no listener " + listener);
+        ConfigDiff diff = ConfigDiff.between(config, next);
+        List<ListenerConfig> toOpen = diff.listenersAdded().stream().map(n -> next.listeners().get(n)).toList();
+        Map<String, Served> opened = open(toOpen); // all or nothing; nothing else changed yet
+
+        for (String name : diff.listenersRemoved()) {
+            Served gone = served.remove(name);
+            gone.health().close();
+            gone.listener().stopAccepting();
+            drainLater(next.drainTimeout(), () -> gone.listener().closeSessions(), "listener " + name);
+        }
+        diff.listenersChanged().forEach((name, change) -> {
+            Served s = served.get(name);
+            ListenerConfig lc = next.listeners().get(name);
+            List<Server> gone = s.listener().update(lc, NOT_CHECKED);
+            s.health().update(lc.effectiveHealth(), lc.servers().values());
+            for (Server g : gone) {
+                drainLater(next.drainTimeout(), g::closeSessions, "server " + name + "/" + g.name());
+            }
+        });
+        served.putAll(opened);
+        config = next;
+        return diff;
+    }
+
+    private void drainLater(Duration timeout, Runnable close, String what) {
+        drains.schedule(() -> {
+            close.run();
+            log.info("{} removed by reload: drain-timeout {} over, remaining sessions closed", what,
+                    Durations.format(timeout));
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public GaleraLbConfig config() {
         return config;
     }
 
-    public Listener listener(String name) {
-        Listener l = listeners.get(name);
-        if (l == null) {
+    public synchronized Listener listener(String name) {
+        Served s = served.get(name);
+        if (s == null) {
             throw new IllegalArgumentException("no listener " + name);
         }
-        return l;
+        return s.listener();
+    }
+
+    /** The health of one listener's servers. */
+    public synchronized ListenerHealth health(String listener) {
+        Served s = served.get(listener);
+        if (s == null) {
+            throw new IllegalArgumentException("no listener " + listener);
+        }
+        return s.health();
+    }
+
+    /** Listeners in configuration order. */
+    public synchronized List<Listener> listeners() {
+        return served.values().stream().map(Served::listener).toList();
     }
 
     /**
@@ -154,25 +242,26 @@ public final class GaleraLb implements AutoCloseable {
             return;
         }
         stopped = true;
-        healths.forEach(ListenerHealth::close);
+        drains.shutdownNow();
         List<CompletableFuture<Void>> drained = new ArrayList<>();
         int open = 0;
-        for (Listener l : listeners.values()) {
-            open += l.activeSessions();
-            drained.add(l.stopAccepting());
+        for (Served s : served.values()) {
+            s.health().close();
+            open += s.listener().activeSessions();
+            drained.add(s.listener().stopAccepting());
         }
         log.info("stopped accepting; waiting up to {} for {} open session(s)", Durations.format(grace), open);
         try {
             CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new)).get(grace.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            int left = listeners.values().stream().mapToInt(Listener::activeSessions).sum();
+            int left = served.values().stream().mapToInt(s -> s.listener().activeSessions()).sum();
             log.info("grace period over; closing {} remaining session(s)", left);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {
             throw new IllegalStateException(e);
         }
-        listeners.values().forEach(Listener::closeSessions);
+        served.values().forEach(s -> s.listener().closeSessions());
         proxy.close();
         log.info("galera-lb stopped");
     }

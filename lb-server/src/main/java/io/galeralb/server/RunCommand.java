@@ -1,9 +1,5 @@
 package io.galeralb.server;
 
-import io.galeralb.config.ConfigException;
-import io.galeralb.config.ConfigLoader;
-import io.galeralb.config.GaleraLbConfig;
-import io.galeralb.core.ListenerBindException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -13,9 +9,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
-/** {@code galera-lb run}: binds the listeners and serves until SIGTERM or SIGINT. */
+/** {@code galera-lb run}: binds the listeners and serves until SIGTERM or SIGINT; SIGHUP reloads. */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run galera-lb in the foreground.",
+                "SIGHUP reloads the configuration file in place (as 'galera-lb reload' does).",
                 "SIGTERM or SIGINT stop accepting, let sessions finish for shutdown-grace, then exit 0."})
 final class RunCommand implements Callable<Integer> {
 
@@ -26,17 +23,10 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        GaleraLbConfig cfg;
+        Instance instance;
         try {
-            cfg = ConfigLoader.load(config);
-        } catch (ConfigException e) {
-            log.error("refused to start: {}", e.getMessage());
-            return 1;
-        }
-        GaleraLb lb;
-        try {
-            lb = GaleraLb.start(cfg);
-        } catch (ListenerBindException e) {
+            instance = Instance.start(config);
+        } catch (Instance.Refused e) {
             log.error("refused to start: {}", e.getMessage());
             return 1;
         }
@@ -49,8 +39,14 @@ final class RunCommand implements Callable<Integer> {
                 stop.countDown();
             });
         }
+        Signal.handle(new Signal("HUP"), s -> {
+            log.info("SIGHUP received: reloading {}", config);
+            Thread reload = new Thread(instance::reload, "sighup-reload");
+            reload.setDaemon(true);
+            reload.start();
+        });
         stop.await();
-        lb.shutdown(cfg.shutdownGrace());
+        instance.shutdown();
         return 0;
     }
 }

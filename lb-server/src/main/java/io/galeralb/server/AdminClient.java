@@ -1,0 +1,73 @@
+package io.galeralb.server;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import io.galeralb.config.ConfigException;
+import io.galeralb.config.ConfigLoader;
+import io.galeralb.config.GaleraLbConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * How the CLI finds and talks to the running instance of a configuration: the lock file names
+ * its PID and admin address.
+ */
+final class AdminClient {
+
+    /** The instance cannot be reached; the message says why. */
+    static final class Unreachable extends Exception {
+        Unreachable(String message) {
+            super(message);
+        }
+    }
+
+    private final String base;
+
+    private AdminClient(String base) {
+        this.base = base;
+    }
+
+    static AdminClient forConfig(Path config) throws Unreachable {
+        Path lockFile;
+        try {
+            lockFile = ConfigLoader.load(config).lockFile();
+        } catch (ConfigException e) {
+            // An invalid file still names its instance by path; the instance reports the errors.
+            lockFile = GaleraLbConfig.defaultLockFile(config.toString());
+        }
+        Map<String, Object> holder = InstanceLock.read(lockFile)
+                .orElseThrow(() -> new Unreachable("galera-lb is not running for " + config + " (no lock file)"));
+        Object pid = holder.get("pid");
+        boolean alive = pid instanceof Number n && ProcessHandle.of(n.longValue()).map(ProcessHandle::isAlive).orElse(false);
+        if (!alive) {
+            throw new Unreachable("galera-lb is not running for " + config + " (its last instance, PID " + pid
+                    + ", has ended)");
+        }
+        return new AdminClient("http://" + holder.get("admin"));
+    }
+
+    /** The HTTP status and the JSON body of a call. */
+    record Answer(int status, Map<String, Object> body) {
+    }
+
+    Answer call(String method, String path, Duration timeout) throws Unreachable {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(timeout)
+                .method(method, HttpRequest.BodyPublishers.noBody())
+                .build();
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString());
+            return new Answer(r.statusCode(), JSON.std.mapFrom(r.body()));
+        } catch (IOException e) {
+            throw new Unreachable("cannot reach the admin API at " + base + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Unreachable("interrupted");
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package io.galeralb.server;
+
+import io.galeralb.config.ConfigDiff;
+import io.galeralb.config.ConfigException;
+import io.galeralb.config.ConfigLoader;
+import io.galeralb.config.GaleraLbConfig;
+import io.galeralb.core.Listener;
+import io.galeralb.core.ListenerBindException;
+import io.galeralb.core.Server;
+import io.galeralb.health.ServerHealth;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one galera-lb process of a configuration file: its lock, its proxy, its admin API, and
+ * its reloads. What {@code galera-lb run} runs.
+ */
+final class Instance implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Instance.class);
+
+    /** A start refused for a reason the operator must read. */
+    static final class Refused extends Exception {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The outcome of a reload, as the admin API returns it and {@code galera-lb reload} prints it.
+     *
+     * @param ok         whether the new configuration is running
+     * @param generation the generation running now
+     * @param message    what changed, or why nothing did
+     */
+    record ReloadOutcome(boolean ok, long generation, String message) {
+    }
+
+    private final Path configFile;
+    private final long pid = ProcessHandle.current().pid();
+    private final Instant started = ProcessHandle.current().info().startInstant().orElse(Instant.now());
+    private final InstanceLock lock;
+    private final GaleraLb lb;
+    private AdminServer admin;
+    /** Guarded by this. */
+    private long generation = 1;
+    private String sha256;
+    private Instant loadedAt;
+
+    private Instance(Path configFile, InstanceLock lock, GaleraLb lb, String sha256) {
+        this.configFile = configFile;
+        this.lock = lock;
+        this.lb = lb;
+        this.sha256 = sha256;
+        this.loadedAt = Instant.now();
+    }
+
+    static Instance start(Path configFile) throws Refused, InterruptedException {
+        Path file = configFile.toAbsolutePath().normalize();
+        GaleraLbConfig config;
+        String sha;
+        try {
+            config = ConfigLoader.load(configFile);
+            sha = sha256(file);
+        } catch (ConfigException e) {
+            throw new Refused(e.getMessage());
+        } catch (IOException e) {
+            throw new Refused("cannot read " + configFile + ": " + e.getMessage());
+        }
+        InstanceLock lock;
+        try {
+            lock = InstanceLock.acquire(config.lockFile(), Map.of("pid", ProcessHandle.current().pid(),
+                    "started", Instant.now().toString(), "config", file.toString(), "generation", 1,
+                    "admin", config.adminBind().toString()));
+        } catch (InstanceLock.AlreadyRunning e) {
+            throw new Refused(e.getMessage());
+        } catch (IOException e) {
+            throw new Refused("cannot lock " + config.lockFile() + ": " + e.getMessage());
+        }
+        GaleraLb lb;
+        try {
+            lb = GaleraLb.start(config);
+        } catch (ListenerBindException e) {
+            closeQuietly(lock);
+            throw new Refused(explain(e));
+        }
+        Instance instance = new Instance(file, lock, lb, sha);
+        try {
+            instance.admin = AdminServer.start(config.adminBind(), instance);
+        } catch (IOException e) {
+            lb.close();
+            closeQuietly(lock);
+            throw new Refused("cannot bind the admin API on " + config.adminBind() + ": "
+                    + PortHolder.describe(config.adminBind().host(), config.adminBind().port()));
+        }
+        instance.writeLock();
+        log.info("config {} (sha256 {}), generation 1; admin API on http://{}", file, sha.substring(0, 12),
+                config.adminBind());
+        return instance;
+    }
+
+    /** A bind failure, with the process that holds the address when there is one. */
+    static String explain(ListenerBindException e) {
+        if (e.addressInUse()) {
+            return "cannot bind listener " + e.listener() + ": " + PortHolder.describe(e.bind().host(), e.bind().port());
+        }
+        return e.getMessage();
+    }
+
+    GaleraLb lb() {
+        return lb;
+    }
+
+    /**
+     * Reads the configuration file again and applies it. An invalid file, or a listener that
+     * cannot bind, changes nothing.
+     */
+    synchronized ReloadOutcome reload() {
+        long t0 = System.nanoTime();
+        GaleraLbConfig next;
+        String sha;
+        try {
+            next = ConfigLoader.load(configFile);
+            sha = sha256(configFile);
+        } catch (ConfigException e) {
+            return refused(e.getMessage());
+        } catch (IOException e) {
+            return refused("cannot read " + configFile + ": " + e.getMessage());
+        }
+        ConfigDiff diff;
+        try {
+            diff = lb.reload(next);
+        } catch (ListenerBindException e) {
+            return refused(explain(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return refused("interrupted");
+        }
+        generation++;
+        this.sha256 = sha;
+        loadedAt = Instant.now();
+        writeLock();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        String message = "generation " + generation + " applied in " + ms + " ms: " + diff.summary();
+        if (diff.settingsChanged().contains("admin") || diff.settingsChanged().contains("lock-file")) {
+            message += " (admin and lock-file changes take effect at the next start)";
+        }
+        log.info("reload: {}", message);
+        return new ReloadOutcome(true, generation, message);
+    }
+
+    private ReloadOutcome refused(String why) {
+        String message = "reload refused, generation " + generation + " keeps running: " + why;
+        log.error("{}", message);
+        return new ReloadOutcome(false, generation, message);
+    }
+
+    private void writeLock() {
+        try {
+            lock.update(holder());
+        } catch (IOException e) {
+            log.warn("cannot update lock file: {}", e.getMessage());
+        }
+    }
+
+    private synchronized Map<String, Object> holder() {
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put("pid", pid);
+        h.put("started", started.toString());
+        h.put("config", configFile.toString());
+        h.put("generation", generation);
+        h.put("admin", lb.config().adminBind().toString());
+        return h;
+    }
+
+    /** The process, its configuration, and every listener and server: {@code GET /status}. */
+    synchronized Map<String, Object> status() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("pid", pid);
+        s.put("started", started.toString());
+        s.put("version", Main.version());
+        s.put("config", configFile.toString());
+        s.put("sha256", sha256);
+        s.put("generation", generation);
+        s.put("loaded", loadedAt.toString());
+        List<Object> listeners = new ArrayList<>();
+        for (Listener l : lb.listeners()) {
+            Map<String, Object> lm = new LinkedHashMap<>();
+            lm.put("name", l.name());
+            lm.put("bind", l.config().bind().toString());
+            lm.put("balance", l.config().balance().yamlName());
+            lm.put("sessions", l.activeSessions());
+            Map<String, ServerHealth> health = lb.health(l.name()).snapshot();
+            List<Object> servers = new ArrayList<>();
+            for (Server srv : l.pool().servers()) {
+                Map<String, Object> sm = new LinkedHashMap<>();
+                sm.put("name", srv.name());
+                sm.put("address", srv.config().address().toString());
+                sm.put("weight", srv.config().weight());
+                sm.put("state", srv.isUp() ? "UP" : "DOWN");
+                ServerHealth h = health.get(srv.name());
+                sm.put("reason", h != null && h.lastResult() != null ? h.lastResult().reason() : srv.downReason());
+                sm.put("last-change", h != null && h.lastChange() != null ? h.lastChange().toString() : null);
+                sm.put("sessions", srv.activeSessions());
+                sm.put("total-sessions", srv.totalSessions());
+                servers.add(sm);
+            }
+            lm.put("servers", servers);
+            listeners.add(lm);
+        }
+        s.put("listeners", listeners);
+        return s;
+    }
+
+    void shutdown() {
+        if (admin != null) {
+            admin.close();
+        }
+        lb.shutdown(lb.config().shutdownGrace());
+        closeQuietly(lock);
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+    }
+
+    static String sha256(Path file) throws IOException {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    private static void closeQuietly(InstanceLock lock) {
+        try {
+            lock.close();
+        } catch (IOException e) {
+            log.warn("cannot release lock: {}", e.getMessage());
+        }
+    }
+}

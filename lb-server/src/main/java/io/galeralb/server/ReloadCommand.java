@@ -1,0 +1,41 @@
+package io.galeralb.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code galera-lb reload}: asks the running instance to apply its configuration file again. */
+@Command(name = "reload", mixinStandardHelpOptions = true,
+        description = {"Reload the running galera-lb of a configuration file, in place, and print the outcome.",
+                "An invalid file changes nothing: the running configuration stays and the errors are printed.",
+                "Exit 0 when the new configuration runs, 1 when it was refused, 2 when no instance answers."})
+final class ReloadCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
+    Path config;
+
+    @Option(names = "--timeout", defaultValue = "60", paramLabel = "SECONDS",
+            description = "how long to wait for the outcome (default ${DEFAULT-VALUE})")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() {
+        try {
+            AdminClient.Answer a = AdminClient.forConfig(config)
+                    .call("POST", "/reload", Duration.ofSeconds(timeoutSeconds));
+            boolean ok = Boolean.TRUE.equals(a.body().get("ok"));
+            (ok ? spec.commandLine().getOut() : spec.commandLine().getErr()).println(a.body().get("message"));
+            return ok ? 0 : 1;
+        } catch (AdminClient.Unreachable e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.galeralb.server;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code galera-lb status}: what the running instance runs, and the state of every server. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = {"Show the running galera-lb of a configuration file: PID, start time, the configuration",
+                "it loaded (path, SHA-256, generation, when), and every listener and server.",
+                "Exit 0 when it answers, 2 when no instance answers."})
+final class StatusCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
+    Path config;
+
+    @Option(names = "--json", description = "print the admin API's JSON as it is")
+    boolean json;
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Integer call() throws IOException {
+        AdminClient.Answer a;
+        try {
+            a = AdminClient.forConfig(config).call("GET", "/status", Duration.ofSeconds(10));
+        } catch (AdminClient.Unreachable e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return 2;
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, Object> s = a.body();
+        if (json) {
+            out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
+            return 0;
+        }
+        out.printf("galera-lb %s, PID %s, running since %s%n", s.get("version"), s.get("pid"), s.get("started"));
+        out.printf("config %s%n  sha256 %s, generation %s, loaded %s%n", s.get("config"), s.get("sha256"),
+                s.get("generation"), s.get("loaded"));
+        String onDisk;
+        try {
+            onDisk = Instance.sha256(Path.of((String) s.get("config")));
+        } catch (IOException e) {
+            onDisk = "unreadable";
+        }
+        if (!onDisk.equals(s.get("sha256"))) {
+            out.println("  the file on disk differs from the loaded configuration: reload pending");
+        }
+        for (Object lo : (List<Object>) s.get("listeners")) {
+            Map<String, Object> l = (Map<String, Object>) lo;
+            out.printf("%nlistener %s on %s (%s), %s session(s)%n", l.get("name"), l.get("bind"), l.get("balance"),
+                    l.get("sessions"));
+            out.printf("  %-16s %-22s %-5s %8s  %s%n", "SERVER", "ADDRESS", "STATE", "SESSIONS", "REASON");
+            for (Object so : (List<Object>) l.get("servers")) {
+                Map<String, Object> srv = (Map<String, Object>) so;
+                out.printf("  %-16s %-22s %-5s %8s  %s%n", srv.get("name"), srv.get("address"), srv.get("state"),
+                        srv.get("sessions"), srv.get("reason"));
+            }
+        }
+        return 0;
+    }
+}
