@@ -26,7 +26,10 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
 
 /**
  * Reads a galera-lb YAML file into a validated {@link GaleraLbConfig}. Reports every
@@ -105,6 +108,28 @@ public final class ConfigLoader {
     /** As {@link #parse(String, String)}, taking environment variables from {@code env}. */
     public static GaleraLbConfig parse(String name, String text, Map<String, String> env) throws ConfigException {
         return parse(name, text, new Context(env, false));
+    }
+
+    /**
+     * The lock file a configuration file names, read even when the rest of the file is invalid
+     * (so that {@code galera-lb reload} still finds the running instance and it reports the
+     * errors); the default one when the file names none or cannot be read at all.
+     */
+    public static Path lockFileOf(Path file) {
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            Node root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(r);
+            if (root instanceof MappingNode m) {
+                for (NodeTuple t : m.getValue()) {
+                    if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals("lock-file")
+                            && t.getValueNode() instanceof ScalarNode v && !v.getValue().isBlank()) {
+                        return Path.of(v.getValue());
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not readable, or not YAML enough to name a lock file (YAMLException is a RuntimeException).
+        }
+        return GaleraLbConfig.defaultLockFile(file.toString());
     }
 
     private static boolean ownerOnly(Path file) {

@@ -1,9 +1,7 @@
 package io.galeralb.server;
 
 import com.fasterxml.jackson.jr.ob.JSON;
-import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
-import io.galeralb.config.GaleraLbConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,13 +31,8 @@ final class AdminClient {
     }
 
     static AdminClient forConfig(Path config) throws Unreachable {
-        Path lockFile;
-        try {
-            lockFile = ConfigLoader.load(config).lockFile();
-        } catch (ConfigException e) {
-            // An invalid file still names its instance by path; the instance reports the errors.
-            lockFile = GaleraLbConfig.defaultLockFile(config.toString());
-        }
+        // Read even from an invalid file: the instance itself reports its errors.
+        Path lockFile = ConfigLoader.lockFileOf(config);
         Map<String, Object> holder = InstanceLock.read(lockFile)
                 .orElseThrow(() -> new Unreachable("galera-lb is not running for " + config + " (no lock file)"));
         Object pid = holder.get("pid");
@@ -64,7 +57,8 @@ final class AdminClient {
             HttpResponse<String> r = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString());
             return new Answer(r.statusCode(), JSON.std.mapFrom(r.body()));
         } catch (IOException e) {
-            throw new Unreachable("cannot reach the admin API at " + base + ": " + e.getMessage());
+            throw new Unreachable("cannot reach the admin API at " + base + ": "
+                    + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Unreachable("interrupted");

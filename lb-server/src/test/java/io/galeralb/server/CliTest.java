@@ -73,7 +73,8 @@ class CliTest {
     void runServesUntilSigtermLetsOpenSessionsFinishAndExitsZero() throws Exception {
         int port = TestConfigs.freePort();
         Path f = dir.resolve("lb.yaml");
-        Files.writeString(f, TestConfigs.clusterYaml(port).replace("shutdown-grace: 2s", "shutdown-grace: 2m"));
+        Files.writeString(f, TestConfigs.instanceYaml(port, TestConfigs.freePort(), dir.resolve("lb.lock"))
+                .replace("shutdown-grace: 2s", "shutdown-grace: 2m"));
         String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
         try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString())) {
             lb.awaitOutput("galera-lb started: 1 listener(s)");
@@ -99,25 +100,86 @@ class CliTest {
     @Test
     void runRefusesABadConfigWithFileLineAndKey() throws Exception {
         Path f = dir.resolve("lb.yaml");
-        Files.writeString(f, TestConfigs.clusterYaml(TestConfigs.freePort()).replace("connect: 2s", "connect: soon"));
+        Files.writeString(f, TestConfigs.instanceYaml(TestConfigs.freePort(), TestConfigs.freePort(), dir.resolve("lb.lock"))
+                .replace("connect: 2s", "connect: soon"));
         try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString())) {
             assertThat(lb.waitForExit()).isEqualTo(1);
             assertThat(lb.output()).contains("refused to start")
-                    .contains(f + ":6: listeners.app-cluster.timeouts.connect: bad duration \"soon\"");
+                    .contains(f + ":9: listeners.app-cluster.timeouts.connect: bad duration \"soon\"");
         }
     }
 
     @Test
-    void runRefusesAPortThatIsTaken() throws Exception {
+    void runRefusesAPortHeldByAnotherProcessAndNamesIt() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Path f = dir.resolve("lb.yaml");
-            Files.writeString(f, TestConfigs.clusterYaml(taken.getLocalPort()));
+            Files.writeString(f, TestConfigs.instanceYaml(taken.getLocalPort(), TestConfigs.freePort(), dir.resolve("lb.lock")));
             try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString())) {
                 assertThat(lb.waitForExit()).isEqualTo(1);
-                assertThat(lb.output()).contains("refused to start: cannot bind listener app-cluster on 127.0.0.1:"
-                        + taken.getLocalPort());
+                assertThat(lb.output()).contains("refused to start: cannot bind listener app-cluster: 127.0.0.1:"
+                        + taken.getLocalPort() + " is in use by PID " + ProcessHandle.current().pid() + " (")
+                        .contains("running since ");
             }
         }
+    }
+
+    @Test
+    void aSecondInstanceIsRefusedAndTheLockDoesNotOutliveAKilledInstance() throws Exception {
+        Path f = dir.resolve("lb.yaml");
+        Files.writeString(f, TestConfigs.instanceYaml(TestConfigs.freePort(), TestConfigs.freePort(), dir.resolve("lb.lock")));
+        try (GaleraLbProcess first = GaleraLbProcess.start("run", "--config", f.toString())) {
+            first.awaitOutput("galera-lb started");
+            try (GaleraLbProcess second = GaleraLbProcess.start("run", "--config", f.toString())) {
+                assertThat(second.waitForExit()).isEqualTo(1);
+                assertThat(second.output()).contains("refused to start: galera-lb is already running as PID "
+                        + first.pid() + " since ").contains("(config " + f.toAbsolutePath() + ", generation 1); "
+                        + "use 'galera-lb reload'");
+            }
+            first.kill();
+            try (GaleraLbProcess third = GaleraLbProcess.start("run", "--config", f.toString())) {
+                third.awaitOutput("galera-lb started");
+                third.terminate();
+                assertThat(third.waitForExit()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void sighupAndTheReloadCommandBothReloadAndStatusShowsTheGeneration() throws Exception {
+        int port = TestConfigs.freePort();
+        Path f = dir.resolve("lb.yaml");
+        String yaml = TestConfigs.instanceYaml(port, TestConfigs.freePort(), dir.resolve("lb.lock"));
+        Files.writeString(f, yaml);
+        try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString())) {
+            lb.awaitOutput("galera-lb started");
+
+            Files.writeString(f, yaml.replace("balance: leastconn",
+                    "balance: roundrobin"));
+            new ProcessBuilder("kill", "-HUP", Long.toString(lb.pid())).start().waitFor();
+            lb.awaitOutput("reload: generation 2 applied");
+            assertThat(lb.output()).contains("SIGHUP received").contains("app-cluster: changed balance");
+
+            Files.writeString(f, yaml);
+            Run reload = cli("reload", "--config", f.toString());
+            assertThat(reload.exitCode()).as(reload.err()).isZero();
+            assertThat(reload.out()).startsWith("generation 3 applied in ").contains("app-cluster: changed balance");
+
+            Files.writeString(f, yaml + "bogus: 1\n");
+            Run refused = cli("reload", "--config", f.toString());
+            assertThat(refused.exitCode()).isEqualTo(1);
+            assertThat(refused.err()).contains("reload refused, generation 3 keeps running")
+                    .contains(f + ":" + (yaml.lines().count() + 1) + ": bogus: unknown key");
+
+            Run status = cli("status", "--config", f.toString());
+            assertThat(status.exitCode()).isZero();
+            assertThat(status.out()).contains("PID " + lb.pid()).contains("generation 3")
+                    .contains("reload pending")
+                    .contains("listener app-cluster on 127.0.0.1:" + port + " (leastconn)")
+                    .containsPattern("node1 +127.0.0.1:" + GaleraCluster.sqlPort(1) + " +UP");
+        }
+        Run gone = cli("status", "--config", f.toString());
+        assertThat(gone.exitCode()).isEqualTo(2);
+        assertThat(gone.err()).contains("galera-lb is not running");
     }
 
     private static String queryNode(Connection c) throws SQLException {

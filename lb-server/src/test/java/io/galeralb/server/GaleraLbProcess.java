@@ -66,6 +66,16 @@ final class GaleraLbProcess implements AutoCloseable {
         return String.join("\n", output);
     }
 
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL: no chance to clean up. */
+    void kill() throws InterruptedException {
+        process.toHandle().destroyForcibly();
+        process.waitFor(1, TimeUnit.MINUTES);
+    }
+
     /** SIGTERM, as {@code kill PID} and systemd send it. */
     void terminate() {
         // Through the handle: Process.destroy() would also close our end of its output.
@@ -81,7 +91,8 @@ final class GaleraLbProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public void close() throws InterruptedException {
         process.destroyForcibly();
+        process.waitFor(1, TimeUnit.MINUTES);
     }
 }

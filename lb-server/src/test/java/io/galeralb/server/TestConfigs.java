@@ -57,6 +57,15 @@ final class TestConfigs {
         return clusterYaml(port, "");
     }
 
+    /**
+     * A whole process configuration for {@link Instance}: the cluster listener, its own admin
+     * port and lock file (so that tests never meet another instance), and a short drain-timeout.
+     */
+    static String instanceYaml(int port, int adminPort, Path lockFile) {
+        return "admin: { bind: 127.0.0.1:" + adminPort + " }\nlock-file: " + lockFile + "\ndrain-timeout: 1s\n"
+                + clusterYaml(port);
+    }
+
     /** As {@link #clusterYaml(int)}, with extra lines in the health section (indented by the caller's text). */
     static String clusterYaml(int port, String extraHealth) {
         StringBuilder sb = new StringBuilder("""

@@ -1,0 +1,163 @@
+package io.galeralb.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reloads of a running instance against the real cluster. */
+@ExtendWith(GaleraClusterExtension.class)
+class ReloadClusterTest {
+
+    @TempDir
+    Path dir;
+    private Path file;
+    private String configA;
+    private String configB;
+    private Instance instance;
+    private String url;
+
+    @BeforeEach
+    void start() throws Exception {
+        int port = TestConfigs.freePort();
+        configA = TestConfigs.instanceYaml(port, TestConfigs.freePort(), dir.resolve("lb.lock"));
+        // B: node3 removed, node1 weighted 3.
+        configB = configA.replaceAll("(?m)^      node3: .*\\n", "")
+                .replace("node1: { address: 127.0.0.1:" + GaleraCluster.sqlPort(1) + " }",
+                        "node1: { address: 127.0.0.1:" + GaleraCluster.sqlPort(1) + ", weight: 3 }");
+        assertThat(configB).isNotEqualTo(configA).doesNotContain("node3");
+        file = dir.resolve("lb.yaml");
+        Files.writeString(file, configA);
+        instance = Instance.start(file);
+        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+    }
+
+    @AfterEach
+    void stop() {
+        instance.shutdown();
+    }
+
+    private static String nodeOf(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@wsrep_node_name")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    @Test
+    void twoThousandConnectionsThroughTwentyReloadsWithoutOneFailure() throws Exception {
+        int total = 2000;
+        int reloads = 20;
+        AtomicInteger done = new AtomicInteger();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        Set<String> nodes = ConcurrentHashMap.newKeySet();
+        ExecutorService clients = Executors.newFixedThreadPool(4);
+        for (int t = 0; t < 4; t++) {
+            clients.submit(() -> {
+                while (done.get() < total) {
+                    try (Connection c = DriverManager.getConnection(url)) {
+                        nodes.add(nodeOf(c));
+                    } catch (SQLException e) {
+                        failures.add(e.getMessage());
+                    }
+                    done.incrementAndGet();
+                }
+            });
+        }
+        List<Long> reloadMillis = new ArrayList<>();
+        for (int i = 1; i <= reloads; i++) {
+            int before = done.get();
+            await().atMost(Duration.ofMinutes(2)).until(() -> done.get() >= Math.min(total - 1, before + total / (reloads + 2)));
+            Files.writeString(file, i % 2 == 1 ? configB : configA);
+            long t0 = System.nanoTime();
+            Instance.ReloadOutcome outcome = instance.reload();
+            reloadMillis.add((System.nanoTime() - t0) / 1_000_000);
+            assertThat(outcome.ok()).as(outcome.message()).isTrue();
+        }
+        clients.shutdown();
+        assertThat(clients.awaitTermination(5, TimeUnit.MINUTES)).isTrue();
+
+        Collections.sort(reloadMillis);
+        System.out.printf("RELOAD loop: %d connections, %d reloads, %d failures; reload median %d ms, max %d ms%n",
+                done.get(), reloads, failures.size(), reloadMillis.get(reloads / 2), reloadMillis.get(reloads - 1));
+        assertThat(failures).isEmpty();
+        assertThat(done.get()).isGreaterThanOrEqualTo(total);
+        assertThat(instance.status().get("generation")).isEqualTo((long) reloads + 1);
+        assertThat(nodes).containsExactlyInAnyOrder("node1", "node2", "node3");
+    }
+
+    @Test
+    void anInvalidFileChangesNothing() throws Exception {
+        try (Connection open = DriverManager.getConnection(url)) {
+            String node = nodeOf(open);
+            Files.writeString(file, configA.replace("balance: leastconn", "balance: fastest"));
+            Instance.ReloadOutcome outcome = instance.reload();
+            assertThat(outcome.ok()).isFalse();
+            assertThat(outcome.generation()).isEqualTo(1);
+            assertThat(outcome.message()).startsWith("reload refused, generation 1 keeps running")
+                    .contains(file + ":8: listeners.app-cluster.balance: \"fastest\" is not one of");
+            // The open session goes on; new sessions route over all three nodes as before.
+            assertThat(nodeOf(open)).isEqualTo(node);
+            List<Connection> fresh = new ArrayList<>();
+            try {
+                Set<String> seen = new java.util.HashSet<>();
+                for (int i = 0; i < 6; i++) {
+                    Connection c = DriverManager.getConnection(url);
+                    fresh.add(c);
+                    seen.add(nodeOf(c));
+                }
+                assertThat(seen).containsExactlyInAnyOrder("node1", "node2", "node3");
+            } finally {
+                for (Connection c : fresh) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aNewListenerOnAPortHeldByAnotherProcessIsRejectedAsAWhole() throws Exception {
+        try (ServerSocket held = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            String extra = """
+                      extra:
+                        bind: 127.0.0.1:%d
+                        servers:
+                          node1: { address: 127.0.0.1:%d }
+                    """.formatted(held.getLocalPort(), GaleraCluster.sqlPort(1));
+            // Also a change to the listener that stays, which must not be applied either.
+            Files.writeString(file, configB + extra);
+            Instance.ReloadOutcome outcome = instance.reload();
+            assertThat(outcome.ok()).isFalse();
+            assertThat(outcome.message()).contains("cannot bind listener extra: 127.0.0.1:" + held.getLocalPort()
+                    + " is in use by PID " + ProcessHandle.current().pid() + " (");
+            assertThat(instance.lb().listeners()).extracting(l -> l.name()).containsExactly("app-cluster");
+            assertThat(instance.lb().listener("app-cluster").pool().servers()).extracting(s -> s.name())
+                    .containsExactly("node1", "node2", "node3");
+            assertThat(instance.status().get("generation")).isEqualTo(1L);
+        }
+    }
+}
