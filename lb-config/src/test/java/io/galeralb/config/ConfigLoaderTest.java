@@ -402,6 +402,41 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void processSettingsHaveDefaultsAndAreRead() throws Exception {
+        GaleraLbConfig d = ConfigLoader.parse("lb.yaml", WITH_PASSWORD.formatted("type: tcp"));
+        assertThat(d.adminBind()).isEqualTo(GaleraLbConfig.DEFAULT_ADMIN_BIND);
+        assertThat(d.drainTimeout()).isEqualTo(GaleraLbConfig.DEFAULT_DRAIN_TIMEOUT);
+        assertThat(d.lockFile()).isEqualTo(GaleraLbConfig.defaultLockFile("lb.yaml"));
+        assertThat(GaleraLbConfig.defaultLockFile("lb.yaml")).isNotEqualTo(GaleraLbConfig.defaultLockFile("other.yaml"));
+
+        GaleraLbConfig c = ConfigLoader.parse("lb.yaml", "admin: { bind: '[::1]:9400' }\nlock-file: /run/lb.lock\n"
+                + "drain-timeout: 5s\n" + WITH_PASSWORD.formatted("type: tcp"));
+        assertThat(c.adminBind()).isEqualTo(new HostPort("::1", 9400));
+        assertThat(c.lockFile()).isEqualTo(Path.of("/run/lb.lock"));
+        assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void theAdminApiStaysOnLoopbackAndOffTheListenersPorts() {
+        ConfigError remote = single("admin: { bind: 0.0.0.0:9307 }\n" + WITH_PASSWORD.formatted("type: tcp"));
+        assertThat(remote.line()).isEqualTo(1);
+        assertThat(remote.key()).isEqualTo("admin.bind");
+        assertThat(remote.message()).contains("loopback-only");
+        ConfigError clash = single("admin: { bind: 127.0.0.1:3307 }\n" + WITH_PASSWORD.formatted("type: tcp"));
+        assertThat(clash.key()).isEqualTo("admin.bind");
+        assertThat(clash.message()).contains("is also listener 'app'");
+    }
+
+    @Test
+    void theLockFileIsFoundEvenInAnInvalidFile(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("lb.yaml");
+        Files.writeString(f, "lock-file: /run/x.lock\nlisteners: nonsense\n");
+        assertThat(ConfigLoader.lockFileOf(f)).isEqualTo(Path.of("/run/x.lock"));
+        Files.writeString(f, "{{{ not yaml");
+        assertThat(ConfigLoader.lockFileOf(f)).isEqualTo(GaleraLbConfig.defaultLockFile(f.toString()));
+    }
+
+    @Test
     void missingListenersSectionIsReported() {
         ConfigError e = single("shutdown-grace: 5s\n");
         assertThat(e.key()).isEqualTo("listeners");
