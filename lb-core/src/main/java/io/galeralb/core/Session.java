@@ -171,10 +171,6 @@ final class Session {
         }
     }
 
-    Server server() {
-        return server;
-    }
-
     void refuse(int code, String message) {
         releaseHeld();
         client.writeAndFlush(MysqlErrorPacket.create(client.alloc(), code, message))
