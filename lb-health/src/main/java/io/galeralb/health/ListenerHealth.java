@@ -231,9 +231,6 @@ public final class ListenerHealth implements AutoCloseable {
             }
             boolean first = checks == 0;
             Transition t = record(this, r);
-            if (first) {
-                firstVerdicts.countDown();
-            }
             if (t != null) {
                 if (t.up()) {
                     log.info("{}", t);
@@ -241,6 +238,11 @@ public final class ListenerHealth implements AutoCloseable {
                     log.warn("{}", t);
                 }
                 sink.accept(t);
+            }
+            if (first) {
+                // Only once the sink has applied it: whoever waits for first verdicts then finds
+                // the servers in their state.
+                firstVerdicts.countDown();
             }
             schedule(nextDelayMillis());
         }

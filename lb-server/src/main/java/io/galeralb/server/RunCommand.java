@@ -3,6 +3,7 @@ package io.galeralb.server;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -23,16 +24,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        Instance instance;
-        try {
-            instance = Instance.start(config);
-        } catch (Instance.Refused e) {
-            log.error("refused to start: {}", e.getMessage());
-            return 1;
-        }
         CountDownLatch stop = new CountDownLatch(1);
-        // Signal handlers rather than a shutdown hook: the process then ends through the same
-        // graceful path as any stop, and exits 0.
+        AtomicReference<Instance> running = new AtomicReference<>();
+        // Handlers first, so that a signal during start-up takes the same path as any other.
+        // Signal handlers rather than a shutdown hook: the process then ends through the
+        // graceful path and exits 0.
         for (String name : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(name), s -> {
                 log.info("SIG{} received: shutting down", s.getName());
@@ -40,11 +36,24 @@ final class RunCommand implements Callable<Integer> {
             });
         }
         Signal.handle(new Signal("HUP"), s -> {
+            Instance instance = running.get();
+            if (instance == null) {
+                log.warn("SIGHUP received while starting: ignored; send it again once galera-lb has started");
+                return;
+            }
             log.info("SIGHUP received: reloading {}", config);
             Thread reload = new Thread(instance::reload, "sighup-reload");
             reload.setDaemon(true);
             reload.start();
         });
+        Instance instance;
+        try {
+            instance = Instance.start(config);
+        } catch (Instance.Refused e) {
+            log.error("refused to start: {}", e.getMessage());
+            return 1;
+        }
+        running.set(instance);
         stop.await();
         instance.shutdown();
         return 0;
