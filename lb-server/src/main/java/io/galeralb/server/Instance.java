@@ -68,16 +68,14 @@ final class Instance implements AutoCloseable {
 
     static Instance start(Path configFile) throws Refused, InterruptedException {
         Path file = configFile.toAbsolutePath().normalize();
-        GaleraLbConfig config;
-        String sha;
+        Loaded loaded;
         try {
-            config = ConfigLoader.load(configFile);
-            sha = sha256(file);
-        } catch (ConfigException e) {
-            throw new Refused(e.getMessage());
-        } catch (IOException e) {
-            throw new Refused("cannot read " + configFile + ": " + e.getMessage());
+            loaded = load(file);
+        } catch (ConfigException | IOException e) {
+            throw new Refused(describe(e, file));
         }
+        GaleraLbConfig config = loaded.config();
+        String sha = loaded.sha256();
         InstanceLock lock;
         try {
             lock = InstanceLock.acquire(config.lockFile(), Map.of("pid", ProcessHandle.current().pid(),
@@ -110,6 +108,19 @@ final class Instance implements AutoCloseable {
         return instance;
     }
 
+    /** A validated configuration and the SHA-256 of the file it came from. */
+    private record Loaded(GaleraLbConfig config, String sha256) {
+    }
+
+    private static Loaded load(Path file) throws ConfigException, IOException {
+        GaleraLbConfig config = ConfigLoader.load(file);
+        return new Loaded(config, sha256(file));
+    }
+
+    private static String describe(Exception e, Path file) {
+        return e instanceof ConfigException ? e.getMessage() : "cannot read " + file + ": " + e.getMessage();
+    }
+
     /** A bind failure, with the process that holds the address when there is one. */
     static String explain(ListenerBindException e) {
         if (e.addressInUse()) {
@@ -128,16 +139,14 @@ final class Instance implements AutoCloseable {
      */
     synchronized ReloadOutcome reload() {
         long t0 = System.nanoTime();
-        GaleraLbConfig next;
-        String sha;
+        Loaded loaded;
         try {
-            next = ConfigLoader.load(configFile);
-            sha = sha256(configFile);
-        } catch (ConfigException e) {
-            return refused(e.getMessage());
-        } catch (IOException e) {
-            return refused("cannot read " + configFile + ": " + e.getMessage());
+            loaded = load(configFile);
+        } catch (ConfigException | IOException e) {
+            return refused(describe(e, configFile));
         }
+        GaleraLbConfig next = loaded.config();
+        String sha = loaded.sha256();
         ConfigDiff diff;
         try {
             diff = lb.reload(next);

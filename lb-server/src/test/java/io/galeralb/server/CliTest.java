@@ -82,12 +82,12 @@ class CliTest {
                     .contains("listener app-cluster server node1 at 127.0.0.1:" + GaleraCluster.sqlPort(1));
 
             Connection open = DriverManager.getConnection(url);
-            assertThat(queryNode(open)).startsWith("node");
+            assertThat(GaleraCluster.nodeOf(open)).startsWith("node");
             lb.terminate();
             lb.awaitOutput("waiting up to 2m for 1 open session(s)");
 
             // The open session goes on; new clients are no longer accepted.
-            assertThat(queryNode(open)).startsWith("node");
+            assertThat(GaleraCluster.nodeOf(open)).startsWith("node");
             assertThatThrownBy(() -> DriverManager.getConnection(url + "&connectTimeout=2000").close())
                     .isInstanceOf(SQLException.class);
             open.close();
@@ -182,10 +182,4 @@ class CliTest {
         assertThat(gone.err()).contains("galera-lb is not running");
     }
 
-    private static String queryNode(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@wsrep_node_name")) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
 }

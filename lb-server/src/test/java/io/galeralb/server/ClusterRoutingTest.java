@@ -43,12 +43,6 @@ class ClusterRoutingTest {
         lb.close();
     }
 
-    private static String nodeOf(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@wsrep_node_name")) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
 
     @Test
     void sixtySessionsLandTwentyOnEachNode() throws Exception {
@@ -58,7 +52,7 @@ class ClusterRoutingTest {
             for (int i = 0; i < 60; i++) {
                 Connection c = DriverManager.getConnection(url);
                 open.add(c);
-                perNode.merge(nodeOf(c), 1, Integer::sum);
+                perNode.merge(GaleraCluster.nodeOf(c), 1, Integer::sum);
             }
             assertThat(perNode).containsExactly(Map.entry("node1", 20), Map.entry("node2", 20), Map.entry("node3", 20));
             assertThat(lb.listener("app-cluster").pool().servers())

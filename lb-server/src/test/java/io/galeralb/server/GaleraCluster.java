@@ -95,6 +95,14 @@ final class GaleraCluster {
         }
     }
 
+    /** The Galera node a connection (through galera-lb or not) is on. */
+    static String nodeOf(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@wsrep_node_name")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     /** One global status value of a node, read directly. */
     static String status(int node, String name) throws SQLException {
         try (Connection c = admin(node); Statement s = c.createStatement();

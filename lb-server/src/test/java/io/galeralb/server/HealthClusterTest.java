@@ -79,12 +79,6 @@ class HealthClusterTest {
         return Duration.ofNanos(System.nanoTime() - t0);
     }
 
-    private static String nodeOf(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@wsrep_node_name")) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
 
     private static void record(String what, Duration d) {
         System.out.printf("DETECTION %s: %d ms%n", what, d.toMillis());
@@ -116,7 +110,7 @@ class HealthClusterTest {
             int closed = 0;
             for (Connection c : open) {
                 try {
-                    assertThat(nodeOf(c)).isNotEqualTo("node2");
+                    assertThat(GaleraCluster.nodeOf(c)).isNotEqualTo("node2");
                 } catch (SQLException e) {
                     closed++;
                 }
@@ -125,7 +119,7 @@ class HealthClusterTest {
             // No new session lands there.
             for (int i = 0; i < 12; i++) {
                 try (Connection c = DriverManager.getConnection(url)) {
-                    assertThat(nodeOf(c)).isNotEqualTo("node2");
+                    assertThat(GaleraCluster.nodeOf(c)).isNotEqualTo("node2");
                 }
             }
 
@@ -148,7 +142,7 @@ class HealthClusterTest {
         List<String> errors = new ArrayList<>();
         for (int i = 0; i < 150; i++) {
             try (Connection c = DriverManager.getConnection(url)) {
-                assertThat(nodeOf(c)).isNotEqualTo("node1");
+                assertThat(GaleraCluster.nodeOf(c)).isNotEqualTo("node1");
             } catch (SQLException e) {
                 failures++;
                 errors.add(e.getMessage());

@@ -61,12 +61,6 @@ class ReloadClusterTest {
         instance.shutdown();
     }
 
-    private static String nodeOf(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@wsrep_node_name")) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
 
     @Test
     void twoThousandConnectionsThroughTwentyReloadsWithoutOneFailure() throws Exception {
@@ -80,7 +74,7 @@ class ReloadClusterTest {
             clients.submit(() -> {
                 while (done.get() < total) {
                     try (Connection c = DriverManager.getConnection(url)) {
-                        nodes.add(nodeOf(c));
+                        nodes.add(GaleraCluster.nodeOf(c));
                     } catch (SQLException e) {
                         failures.add(e.getMessage());
                     }
@@ -113,7 +107,7 @@ class ReloadClusterTest {
     @Test
     void anInvalidFileChangesNothing() throws Exception {
         try (Connection open = DriverManager.getConnection(url)) {
-            String node = nodeOf(open);
+            String node = GaleraCluster.nodeOf(open);
             Files.writeString(file, configA.replace("balance: leastconn", "balance: fastest"));
             Instance.ReloadOutcome outcome = instance.reload();
             assertThat(outcome.ok()).isFalse();
@@ -121,14 +115,14 @@ class ReloadClusterTest {
             assertThat(outcome.message()).startsWith("reload refused, generation 1 keeps running")
                     .contains(file + ":8: listeners.app-cluster.balance: \"fastest\" is not one of");
             // The open session goes on; new sessions route over all three nodes as before.
-            assertThat(nodeOf(open)).isEqualTo(node);
+            assertThat(GaleraCluster.nodeOf(open)).isEqualTo(node);
             List<Connection> fresh = new ArrayList<>();
             try {
                 Set<String> seen = new java.util.HashSet<>();
                 for (int i = 0; i < 6; i++) {
                     Connection c = DriverManager.getConnection(url);
                     fresh.add(c);
-                    seen.add(nodeOf(c));
+                    seen.add(GaleraCluster.nodeOf(c));
                 }
                 assertThat(seen).containsExactlyInAnyOrder("node1", "node2", "node3");
             } finally {
