@@ -41,7 +41,8 @@ class CliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String[] args : new String[][] {{"--help"}, {"run", "--help"}, {"check", "--help"}}) {
+        for (String[] args : new String[][] {{"--help"}, {"run", "--help"}, {"check", "--help"}, {"reload", "--help"},
+                {"status", "--help"}, {"probe", "--help"}}) {
             Run r = cli(args);
             assertThat(r.exitCode()).as(String.join(" ", args)).isZero();
             assertThat(r.out()).contains("Usage: galera-lb");
@@ -67,6 +68,45 @@ class CliTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).contains(f + ":5: listeners.app-cluster.balance: \"leastcon\" is not one of")
                 .contains("did you mean 'leastconn'?");
+    }
+
+    @Test
+    void probeReportsWhereEachConnectionWentAndEveryFailure() throws Exception {
+        int port = TestConfigs.freePort();
+        Path f = dir.resolve("lb.yaml");
+        Files.writeString(f, TestConfigs.clusterYaml(port));
+        Path pw = dir.resolve("app.password");
+        Files.writeString(pw, "app\n");
+        try (GaleraLb lb = GaleraLb.start(TestConfigs.parse(TestConfigs.clusterYaml(port)))) {
+            Run greetings = cli("probe", "--config", f.toString());
+            assertThat(greetings.exitCode()).as(greetings.out()).isZero();
+            assertThat(greetings.out().lines().filter(l -> l.contains("OK    greeting from ")).count()).isEqualTo(20);
+            assertThat(greetings.out()).endsWith("OK: 20 / FAIL: 0\n");
+
+            Run named = cli("probe", "--config", f.toString(), "--count", "9", "--user", "app", "--password-file",
+                    pw.toString());
+            assertThat(named.exitCode()).as(named.out()).isZero();
+            assertThat(named.out()).contains("per node: {node1=3, node2=3, node3=3}").endsWith("OK: 9 / FAIL: 0\n");
+        }
+
+        Path down = dir.resolve("down.yaml");
+        Files.writeString(down, """
+                listeners:
+                  nowhere:
+                    bind: 127.0.0.1:%d
+                    health: { type: tcp, interval: 500ms }
+                    servers:
+                      a: { address: 127.0.0.1:%d }
+                      b: { address: 127.0.0.1:%d }
+                """.formatted(port, TestConfigs.freePort(), TestConfigs.freePort()));
+        try (GaleraLb lb = GaleraLb.start(TestConfigs.parse(Files.readString(down)))) {
+            Run failed = cli("probe", "--config", down.toString(), "--count", "5");
+            assertThat(failed.exitCode()).isEqualTo(1);
+            assertThat(failed.out().lines().filter(l -> l.contains("FAIL  ERROR 1105: galera-lb: no available server "
+                    + "for listener nowhere (a: DOWN (connection refused; first check), b: DOWN (connection refused; "
+                    + "first check))")).count()).isEqualTo(5);
+            assertThat(failed.out()).endsWith("OK: 0 / FAIL: 5\n");
+        }
     }
 
     @Test
