@@ -263,8 +263,8 @@ public final class ConfigLoader {
         Timeouts d = Timeouts.DEFAULTS;
         return new Timeouts(
                 t.duration("connect", d.connect(), ONE_MS),
-                t.duration("client-idle", d.clientIdle(), Duration.ofSeconds(1)),
-                t.duration("server-idle", d.serverIdle(), Duration.ofSeconds(1)));
+                t.convert("client-idle", ConfigLoader::idle).orElse(d.clientIdle()),
+                t.convert("server-idle", ConfigLoader::idle).orElse(d.serverIdle()));
     }
 
     private static HealthConfig readHealth(YamlMapping h, YamlMapping.Problems problems, Context context) {
@@ -337,6 +337,14 @@ public final class ConfigLoader {
                 return Secret.NONE;
             }
         }
+    }
+
+    private static IdleTimeout idle(String text) {
+        IdleTimeout t = IdleTimeout.parse(text);
+        if (t.fixed().filter(d -> d.compareTo(Duration.ofSeconds(1)) < 0).isPresent()) {
+            throw new IllegalArgumentException("must be at least 1s or auto, got " + text);
+        }
+        return t;
     }
 
     private static boolean isLoopback(String host) {

@@ -8,15 +8,20 @@ import java.util.Objects;
  *
  * @param connect    how long a connect to one server may take before the next server is tried
  * @param clientIdle how long a session may wait for its client (the server has answered, the
- *                   client says nothing, as a pooled connection does) before galera-lb closes it
+ *                   client says nothing, as a pooled connection does) before galera-lb closes it;
+ *                   {@code auto}: a little longer than the server's own wait_timeout/interactive_timeout,
+ *                   so the server closes first
  * @param serverIdle how long a session may wait for its server (the client has sent a query,
- *                   the server says nothing) before galera-lb closes it
+ *                   the server says nothing) before galera-lb closes it; {@code auto}: no limit
+ *                   (MySQL never drops a session during its own query; a hung node is the health
+ *                   checks' to take out)
  */
-public record Timeouts(Duration connect, Duration clientIdle, Duration serverIdle) {
+public record Timeouts(Duration connect, IdleTimeout clientIdle, IdleTimeout serverIdle) {
 
     /** MySQL's own default {@code wait_timeout}: a proxy must not be the first to close an idle session. */
     public static final Duration DEFAULT_IDLE = Duration.ofHours(8);
-    public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(5), DEFAULT_IDLE, DEFAULT_IDLE);
+    public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(5), IdleTimeout.of(DEFAULT_IDLE),
+            IdleTimeout.of(DEFAULT_IDLE));
 
     public Timeouts {
         Objects.requireNonNull(connect, "connect");

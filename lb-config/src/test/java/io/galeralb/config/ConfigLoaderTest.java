@@ -55,7 +55,8 @@ class ConfigLoaderTest {
         assertThat(app.bind()).isEqualTo(new HostPort("0.0.0.0", 3307));
         assertThat(app.balance()).isEqualTo(Balance.LEASTCONN);
         assertThat(app.maxConnections()).isEqualTo(2000);
-        assertThat(app.timeouts()).isEqualTo(new Timeouts(Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofHours(8)));
+        assertThat(app.timeouts()).isEqualTo(new Timeouts(Duration.ofMillis(500), IdleTimeout.of(Duration.ofMinutes(1)),
+                IdleTimeout.of(Duration.ofHours(8))));
         assertThat(app.servers().keySet()).containsExactly("db-node-1", "db-node-2", "db-node-3");
         assertThat(app.servers().get("db-node-2").address()).isEqualTo(new HostPort("fd00::12", 3306));
         assertThat(app.servers().get("db-node-2").weight()).isEqualTo(2);
@@ -168,6 +169,30 @@ class ConfigLoaderTest {
         assertThat(e.line()).isEqualTo(4);
         assertThat(e.key()).isEqualTo("listeners.app.timeouts.client-idle");
         assertThat(e.message()).contains("no unit");
+    }
+
+    @Test
+    void idleTimeoutsMayBeAuto() throws Exception {
+        GaleraLbConfig c = ConfigLoader.parse("t.yaml", """
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    timeouts: { client-idle: auto, server-idle: auto }
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        Timeouts t = c.listeners().get("app").timeouts();
+        assertThat(t.clientIdle().isAuto()).isTrue();
+        assertThat(t.serverIdle().toString()).isEqualTo("auto");
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    timeouts: { client-idle: 500ms }
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(e.message()).contains("must be at least 1s or auto");
     }
 
     @Test

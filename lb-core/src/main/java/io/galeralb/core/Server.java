@@ -1,11 +1,13 @@
 package io.galeralb.core;
 
 import io.galeralb.config.ServerConfig;
+import io.galeralb.config.Timeouts;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -17,6 +19,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Server {
 
+    /** How much longer than the server galera-lb waits under {@code client-idle: auto}. */
+    static final Duration AUTO_MARGIN = Duration.ofSeconds(5);
+
     /** Volatile: a reload may change the weight of a server that stays. */
     private volatile ServerConfig config;
     private final InetSocketAddress address;
@@ -24,6 +29,9 @@ public final class Server {
     private final LongAdder totalSessions = new LongAdder();
     /** Client channels of this server's sessions, so they can be closed when it goes down. */
     private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final LongAdder idleClosedByServer = new LongAdder();
+    /** What {@code client-idle: auto} means for this server; MySQL's default wait_timeout until it is read. */
+    private volatile long autoClientIdleNanos = Timeouts.DEFAULT_IDLE.toNanos();
     private volatile boolean up = true;
     private volatile String downReason = "";
 
@@ -89,6 +97,29 @@ public final class Server {
     public void markDown(String reason) {
         downReason = Objects.requireNonNull(reason, "reason");
         up = false;
+    }
+
+    /**
+     * Takes the server's own idle timeouts (wait_timeout, interactive_timeout, as its health
+     * check read them): under {@code client-idle: auto} galera-lb waits a little longer than the
+     * longer of the two, so the server, not galera-lb, closes an idle session.
+     */
+    public void serverIdleTimeouts(Duration waitTimeout, Duration interactiveTimeout) {
+        Duration longer = waitTimeout.compareTo(interactiveTimeout) >= 0 ? waitTimeout : interactiveTimeout;
+        autoClientIdleNanos = longer.plus(AUTO_MARGIN).toNanos();
+    }
+
+    long autoClientIdleNanos() {
+        return autoClientIdleNanos;
+    }
+
+    /** Sessions this server closed while they waited for their client: its wait_timeout at work. */
+    public long idleClosedByServer() {
+        return idleClosedByServer.sum();
+    }
+
+    void countIdleClosedByServer() {
+        idleClosedByServer.increment();
     }
 
     /** Closes every session attached to this server now; returns how many there were. */

@@ -32,6 +32,7 @@ final class ServerSideHandler extends Relay {
     public void channelInactive(ChannelHandlerContext ctx) {
         // A failed connect never was active and must not end the session: the next server is tried.
         if (connected) {
+            session.serverClosed();
             closeOnFlush(session.client());
         }
         ctx.fireChannelInactive();

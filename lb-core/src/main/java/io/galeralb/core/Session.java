@@ -13,6 +13,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.nio.channels.UnresolvedAddressException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -31,6 +32,7 @@ import org.slf4j.LoggerFactory;
 final class Session {
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
+    private static final long MAX_IDLE_CHECK_NANOS = TimeUnit.HOURS.toNanos(1);
 
     private final Listener listener;
     private final ListenerConfig config;
@@ -191,12 +193,12 @@ final class Session {
             return;
         }
         Timeouts t = config.timeouts();
-        long limit = awaitingServer ? t.serverIdle().toNanos() : t.clientIdle().toNanos();
+        long limit = awaitingServer ? serverIdleNanos(t) : clientIdleNanos(t);
         long idle = System.nanoTime() - lastActivityNanos;
         if (idle >= limit) {
             log.debug("{}: closing session {} -> {}: {} {} reached", config.name(), client.remoteAddress(),
                     server, awaitingServer ? "server-idle" : "client-idle",
-                    Durations.format(awaitingServer ? t.serverIdle() : t.clientIdle()));
+                    awaitingServer ? t.serverIdle() : t.clientIdle());
             client.close();
             return;
         }
@@ -205,8 +207,25 @@ final class Session {
         scheduleIdleCheck(Math.min(limit - idle, minIdle(t)));
     }
 
-    private static long minIdle(Timeouts t) {
-        return Math.min(t.clientIdle().toNanos(), t.serverIdle().toNanos());
+    private long clientIdleNanos(Timeouts t) {
+        return t.clientIdle().fixed().map(Duration::toNanos).orElseGet(server::autoClientIdleNanos);
+    }
+
+    /** {@code server-idle: auto} sets no limit: MySQL never drops a session in the middle of its own query. */
+    private static long serverIdleNanos(Timeouts t) {
+        return t.serverIdle().fixed().map(Duration::toNanos).orElse(Long.MAX_VALUE);
+    }
+
+    /** How often to look: the shorter of the two limits, at most once an hour. */
+    private long minIdle(Timeouts t) {
+        return Math.min(MAX_IDLE_CHECK_NANOS, Math.min(clientIdleNanos(t), serverIdleNanos(t)));
+    }
+
+    /** The server closed the connection: count it if the session was waiting for its client (idle). */
+    void serverClosed() {
+        if (!awaitingServer && client.isActive() && server != null) {
+            server.countIdleClosedByServer();
+        }
     }
 
     static String describe(Throwable cause, Timeouts timeouts) {

@@ -2,6 +2,7 @@ package io.galeralb.core;
 
 import io.galeralb.config.Balance;
 import io.galeralb.config.HostPort;
+import io.galeralb.config.IdleTimeout;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.OnServerDown;
 import io.galeralb.config.ServerConfig;
@@ -59,7 +60,8 @@ final class ProxyHarness implements AutoCloseable {
 
     static final class Builder {
         private final Map<String, ServerConfig> servers = new LinkedHashMap<>();
-        private Timeouts timeouts = new Timeouts(Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofHours(1));
+        private Timeouts timeouts = new Timeouts(Duration.ofSeconds(5), IdleTimeout.of(Duration.ofHours(1)),
+                IdleTimeout.of(Duration.ofHours(1)));
         private int maxConnections = 1000;
         private Balance balance = Balance.LEASTCONN;
 
@@ -69,7 +71,7 @@ final class ProxyHarness implements AutoCloseable {
         }
 
         Builder timeouts(Duration connect, Duration clientIdle, Duration serverIdle) {
-            timeouts = new Timeouts(connect, clientIdle, serverIdle);
+            timeouts = new Timeouts(connect, IdleTimeout.of(clientIdle), IdleTimeout.of(serverIdle));
             return this;
         }
 

@@ -1,6 +1,8 @@
 package io.galeralb.health;
 
+import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What one check of one server found.
@@ -9,32 +11,49 @@ import java.util.Objects;
  * @param reason   what was seen, for the log and the status page, e.g. {@code wsrep_local_state=2 (Donor/Desynced)}
  * @param definite true when the node itself answered (a definite state, not a network failure):
  *                 such a failure takes a server out at once instead of counting toward {@code fall}
+ * @param timeouts the node's idle timeouts, when the check read them
  */
-public record CheckResult(Kind kind, String reason, boolean definite) {
+public record CheckResult(Kind kind, String reason, boolean definite, Optional<NodeTimeouts> timeouts) {
 
     /** The three kinds of result. */
     public enum Kind { PASS, DONOR, FAIL }
 
+    /** A node's {@code wait_timeout} and {@code interactive_timeout}: when it closes idle sessions. */
+    public record NodeTimeouts(Duration waitTimeout, Duration interactiveTimeout) {
+    }
+
     public CheckResult {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(timeouts, "timeouts");
     }
 
     static CheckResult pass(String reason) {
-        return new CheckResult(Kind.PASS, reason, true);
+        return new CheckResult(Kind.PASS, reason, true, Optional.empty());
     }
 
     static CheckResult donor(String reason) {
-        return new CheckResult(Kind.DONOR, reason, true);
+        return new CheckResult(Kind.DONOR, reason, true, Optional.empty());
     }
 
     /** The node answered with a state that must not serve. */
     static CheckResult refused(String reason) {
-        return new CheckResult(Kind.FAIL, reason, true);
+        return new CheckResult(Kind.FAIL, reason, true, Optional.empty());
     }
 
     /** The node could not be asked: network failure, timeout, login failure. */
     static CheckResult unreachable(String reason) {
-        return new CheckResult(Kind.FAIL, reason, false);
+        return new CheckResult(Kind.FAIL, reason, false, Optional.empty());
+    }
+
+    /** The same result, with the node's idle timeouts when both values parse. */
+    CheckResult withTimeouts(String waitTimeout, String interactiveTimeout) {
+        try {
+            return new CheckResult(kind, reason, definite, Optional.of(new NodeTimeouts(
+                    Duration.ofSeconds(Long.parseLong(waitTimeout.trim())),
+                    Duration.ofSeconds(Long.parseLong(interactiveTimeout.trim())))));
+        } catch (RuntimeException e) {
+            return this;
+        }
     }
 }

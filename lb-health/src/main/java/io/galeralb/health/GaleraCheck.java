@@ -43,7 +43,10 @@ final class GaleraCheck extends JdbcCheck {
                 isResult = s.getMoreResults();
             }
         }
-        return GaleraVerdict.evaluate(values, config);
+        CheckResult r = GaleraVerdict.evaluate(values, config);
+        String wait = values.get("wait_timeout");
+        String interactive = values.get("interactive_timeout");
+        return wait != null && interactive != null ? r.withTimeouts(wait, interactive) : r;
     }
 
     private static String quoted(java.util.Set<String> names) {

@@ -17,7 +17,7 @@ public final class GaleraVerdict {
             "wsrep_local_state", "wsrep_local_state_comment", "wsrep_local_recv_queue", "wsrep_cluster_size");
     /** Server variables read, lower case. */
     public static final Set<String> VARIABLES = Set.of("wsrep_on", "wsrep_desync", "wsrep_reject_queries",
-            "wsrep_sst_donor_rejects_queries", "read_only");
+            "wsrep_sst_donor_rejects_queries", "read_only", "wait_timeout", "interactive_timeout");
 
     private GaleraVerdict() {
     }

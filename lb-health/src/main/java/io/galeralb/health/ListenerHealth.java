@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,7 @@ public final class ListenerHealth implements AutoCloseable {
 
     private final String listener;
     private final Consumer<Transition> sink;
+    private final BiConsumer<String, CheckResult> results;
     /** Guarded by this; replaced, never mutated, by {@link #update}. */
     private HealthConfig config;
     /** Guarded by this. */
@@ -49,11 +51,17 @@ public final class ListenerHealth implements AutoCloseable {
         return t;
     });
 
+    /**
+     * @param sink    receives each transition, once
+     * @param results receives every check's result by server name (for what a check reads besides
+     *                the verdict, such as the node's idle timeouts)
+     */
     public ListenerHealth(String listener, HealthConfig config, Collection<ServerConfig> servers,
-                          Consumer<Transition> sink) {
+                          Consumer<Transition> sink, BiConsumer<String, CheckResult> results) {
         this.listener = Objects.requireNonNull(listener, "listener");
         this.config = Objects.requireNonNull(config, "config");
         this.sink = Objects.requireNonNull(sink, "sink");
+        this.results = Objects.requireNonNull(results, "results");
         for (ServerConfig s : servers) {
             checkers.put(s.name(), new Checker(s, config, null));
         }
@@ -231,6 +239,7 @@ public final class ListenerHealth implements AutoCloseable {
             }
             boolean first = checks == 0;
             Transition t = record(this, r);
+            results.accept(server.name(), r);
             if (t != null) {
                 if (t.up()) {
                     log.info("{}", t);

@@ -7,7 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** For plain MySQL backends: the login works and {@code SELECT 1} answers. */
+/** For plain MySQL backends: the login works and a query answers (it reads the idle timeouts). */
 final class MysqlCheck extends JdbcCheck {
 
     MysqlCheck(HealthConfig config, ServerConfig server) {
@@ -16,9 +16,10 @@ final class MysqlCheck extends JdbcCheck {
 
     @Override
     CheckResult query(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT @@global.wait_timeout, @@global.interactive_timeout")) {
             rs.next();
-            return CheckResult.pass("SELECT 1 answered");
+            return CheckResult.pass("answered").withTimeouts(rs.getString(1), rs.getString(2));
         }
     }
 }

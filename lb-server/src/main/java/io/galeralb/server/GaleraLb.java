@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -96,8 +97,13 @@ public final class GaleraLb implements AutoCloseable {
                     log.warn("listener {} has no health section: its servers are checked by TCP connect only, "
                             + "which cannot see Galera state (add health: {{type: galera, user: ...}})", lc.name());
                 }
+                TimeoutAudit audit = new TimeoutAudit(lc.name(), listener::config);
                 ListenerHealth health = new ListenerHealth(lc.name(), lc.effectiveHealth(), lc.servers().values(),
-                        t -> apply(listener, t));
+                        t -> apply(listener, t), (server, result) -> result.timeouts().ifPresent(nt -> {
+                            audit.observe(server, nt);
+                            serverOf(listener, server).ifPresent(s -> s.serverIdleTimeouts(nt.waitTimeout(),
+                                    nt.interactiveTimeout()));
+                        }));
                 opened.put(lc.name(), new Served(listener, health));
                 health.start();
             }
@@ -131,7 +137,7 @@ public final class GaleraLb implements AutoCloseable {
                         + "{} check every {}, on-server-down {})",
                 lc.name(), listener.localAddress().getHostString(), listener.localAddress().getPort(),
                 lc.balance().yamlName(), lc.maxConnections(), Durations.format(lc.timeouts().connect()),
-                Durations.format(lc.timeouts().clientIdle()), Durations.format(lc.timeouts().serverIdle()),
+                lc.timeouts().clientIdle(), lc.timeouts().serverIdle(),
                 hc.type().yamlName(), Durations.format(hc.interval()), lc.onServerDown().yamlName());
         for (Server s : listener.pool().servers()) {
             log.info("listener {} server {} at {} weight {}: {}", lc.name(), s.name(), s.config().address(),
@@ -139,14 +145,21 @@ public final class GaleraLb implements AutoCloseable {
         }
     }
 
+    private static Optional<Server> serverOf(Listener listener, String name) {
+        try {
+            return Optional.of(listener.pool().server(name));
+        } catch (IllegalArgumentException removedByReload) {
+            return Optional.empty();
+        }
+    }
+
     /** Applies a health transition to the proxy's server; closes its sessions if the listener says so. */
     private static void apply(Listener listener, Transition t) {
-        Server server;
-        try {
-            server = listener.pool().server(t.server());
-        } catch (IllegalArgumentException removedByReload) {
+        Optional<Server> found = serverOf(listener, t.server());
+        if (found.isEmpty()) {
             return;
         }
+        Server server = found.get();
         if (t.up()) {
             server.markUp();
             return;

@@ -223,6 +223,7 @@ final class Instance implements AutoCloseable {
                 sm.put("last-change", h != null && h.lastChange() != null ? h.lastChange().toString() : null);
                 sm.put("sessions", srv.activeSessions());
                 sm.put("total-sessions", srv.totalSessions());
+                sm.put("idle-closed-by-server", srv.idleClosedByServer());
                 servers.add(sm);
             }
             lm.put("servers", servers);
