@@ -42,7 +42,7 @@ class CliTest {
     @Test
     void everyCommandHasHelp() {
         for (String[] args : new String[][] {{"--help"}, {"run", "--help"}, {"check", "--help"}, {"reload", "--help"},
-                {"status", "--help"}, {"probe", "--help"}}) {
+                {"status", "--help"}, {"probe", "--help"}, {"doctor", "--help"}}) {
             Run r = cli(args);
             assertThat(r.exitCode()).as(String.join(" ", args)).isZero();
             assertThat(r.out()).contains("Usage: galera-lb");
