@@ -46,7 +46,8 @@ final class TimeoutAudit {
     }
 
     /** The warnings for these values; empty when all is consistent. */
-    static List<String> findings(IdleTimeout clientIdle, Map<String, NodeTimeouts> nodes) {
+    static List<String> findings(IdleTimeout clientIdle, Map<String, NodeTimeouts> unordered) {
+        Map<String, NodeTimeouts> nodes = new TreeMap<>(unordered); // stable, readable order of names
         List<String> out = new ArrayList<>();
         Map<Duration, List<String>> byWait = new TreeMap<>();
         nodes.forEach((name, t) -> byWait.computeIfAbsent(t.waitTimeout(), k -> new ArrayList<>()).add(name));
