@@ -42,7 +42,7 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS =
             Set.of("listeners", "admin", "lock-file", "shutdown-grace", "drain-timeout");
-    private static final Set<String> ADMIN_KEYS = Set.of("bind");
+    private static final Set<String> ADMIN_KEYS = Set.of("bind", "token-file");
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "servers");
     private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle");
@@ -181,14 +181,28 @@ public final class ConfigLoader {
         Duration grace = top.duration("shutdown-grace", GaleraLbConfig.DEFAULT_SHUTDOWN_GRACE, Duration.ZERO);
         Duration drain = top.duration("drain-timeout", GaleraLbConfig.DEFAULT_DRAIN_TIMEOUT, Duration.ZERO);
         Path lockFile = top.convert("lock-file", Path::of).orElse(GaleraLbConfig.defaultLockFile(name));
-        HostPort adminBind = top.mapping("admin").flatMap(a -> {
-            a.rejectUnknownKeys(ADMIN_KEYS);
-            Optional<HostPort> bind = a.convert("bind", HostPort::parse);
-            bind.filter(b -> !isLoopback(b.host())).ifPresent(b -> problems.add(a.value("bind").orElseThrow(),
-                    a.child("bind"), "the admin API is loopback-only for now (127.0.0.1, ::1 or localhost); "
-                            + "remote access needs the token of the admin API issue"));
-            return bind;
-        }).orElse(GaleraLbConfig.DEFAULT_ADMIN_BIND);
+        Optional<YamlMapping> admin = top.mapping("admin");
+        admin.ifPresent(a -> a.rejectUnknownKeys(ADMIN_KEYS));
+        HostPort adminBind = admin.flatMap(a -> a.convert("bind", HostPort::parse)).orElse(GaleraLbConfig.DEFAULT_ADMIN_BIND);
+        Optional<Secret> adminToken = admin.flatMap(a -> a.convert("token-file", Path::of).flatMap(f -> {
+            try {
+                String token = Files.readString(f, StandardCharsets.UTF_8).strip();
+                if (token.length() < 16) {
+                    problems.add(a.value("token-file").orElseThrow(), a.child("token-file"),
+                            "the token in " + f + " is shorter than 16 characters");
+                    return Optional.empty();
+                }
+                return Optional.of(new Secret("file " + f, token));
+            } catch (IOException e) {
+                problems.add(a.value("token-file").orElseThrow(), a.child("token-file"),
+                        "cannot read token file " + f + ": " + e.getMessage());
+                return Optional.empty();
+            }
+        }));
+        if (!isLoopback(adminBind.host()) && admin.flatMap(a -> a.value("token-file")).isEmpty()) {
+            problems.add(admin.flatMap(a -> a.value("bind")).orElse(top.node()), "admin.bind",
+                    "the admin API on " + adminBind + " is reachable from other hosts: set admin.token-file");
+        }
         Map<String, ListenerConfig> listeners = new LinkedHashMap<>();
         if (top.value("listeners").isEmpty()) {
             problems.add(top.node(), "listeners", "required key is missing: define at least one listener");
@@ -218,7 +232,7 @@ public final class ConfigLoader {
             }
         }
         return problems.errors().isEmpty()
-                ? new GaleraLbConfig(name, adminBind, lockFile, grace, drain, listeners) : null;
+                ? new GaleraLbConfig(name, adminBind, adminToken, lockFile, grace, drain, listeners) : null;
     }
 
     private static Optional<ListenerConfig> readListener(String name, YamlMapping l, YamlMapping.Problems problems,

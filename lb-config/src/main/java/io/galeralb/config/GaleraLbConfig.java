@@ -10,19 +10,23 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The whole, validated configuration of one galera-lb process. Immutable: a reload builds a
  * new one and swaps it in.
  *
  * @param source        the file it was read from, as named by the operator
- * @param adminBind     the loopback admin API (status, reload)
+ * @param adminBind     the admin API (status, reload, server states)
+ * @param adminToken    the bearer token mutating admin calls need, from {@code admin.token-file}; when
+ *                      absent, galera-lb makes one at start and keeps it in the lock file
  * @param lockFile      the file locked for the life of the process, one instance per configuration
  * @param shutdownGrace how long sessions may go on after SIGTERM before they are closed
  * @param drainTimeout  how long sessions of a listener or server removed by a reload may go on
  * @param listeners     listeners by name, in file order
  */
-public record GaleraLbConfig(String source, HostPort adminBind, Path lockFile, Duration shutdownGrace,
+public record GaleraLbConfig(String source, HostPort adminBind, Optional<Secret> adminToken, Path lockFile,
+                             Duration shutdownGrace,
                              Duration drainTimeout, Map<String, ListenerConfig> listeners) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
@@ -32,6 +36,7 @@ public record GaleraLbConfig(String source, HostPort adminBind, Path lockFile, D
     public GaleraLbConfig {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(adminBind, "adminBind");
+        Objects.requireNonNull(adminToken, "adminToken");
         Objects.requireNonNull(lockFile, "lockFile");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(drainTimeout, "drainTimeout");

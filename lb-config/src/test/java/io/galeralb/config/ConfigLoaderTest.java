@@ -442,11 +442,19 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void theAdminApiStaysOnLoopbackAndOffTheListenersPorts() {
+    void theAdminApiNeedsATokenOffLoopbackAndStaysOffTheListenersPorts(@TempDir Path dir) throws Exception {
         ConfigError remote = single("admin: { bind: 0.0.0.0:9307 }\n" + WITH_PASSWORD.formatted("type: tcp"));
         assertThat(remote.line()).isEqualTo(1);
         assertThat(remote.key()).isEqualTo("admin.bind");
-        assertThat(remote.message()).contains("loopback-only");
+        assertThat(remote.message()).contains("reachable from other hosts: set admin.token-file");
+        Path token = dir.resolve("admin.token");
+        Files.writeString(token, "0123456789abcdef0123\n");
+        GaleraLbConfig withToken = ConfigLoader.parse("t.yaml", "admin: { bind: 0.0.0.0:9307, token-file: " + token
+                + " }\n" + WITH_PASSWORD.formatted("type: tcp"));
+        assertThat(withToken.adminToken().orElseThrow().value()).isEqualTo("0123456789abcdef0123");
+        Files.writeString(token, "short");
+        assertThat(single("admin: { token-file: " + token + " }\n" + WITH_PASSWORD.formatted("type: tcp")).message())
+                .contains("shorter than 16 characters");
         ConfigError clash = single("admin: { bind: 127.0.0.1:3307 }\n" + WITH_PASSWORD.formatted("type: tcp"));
         assertThat(clash.key()).isEqualTo("admin.bind");
         assertThat(clash.message()).contains("is also listener 'app'");

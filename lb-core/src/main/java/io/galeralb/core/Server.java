@@ -33,6 +33,7 @@ public final class Server {
     /** What {@code client-idle: auto} means for this server; MySQL's default wait_timeout until it is read. */
     private volatile long autoClientIdleNanos = Timeouts.DEFAULT_IDLE.toNanos();
     private volatile boolean up = true;
+    private volatile AdminState adminState = AdminState.READY;
     private volatile String downReason = "";
 
     /**
@@ -87,6 +88,25 @@ public final class Server {
     /** Why the server is down, as the last check put it; empty while up. */
     public String downReason() {
         return downReason;
+    }
+
+    public AdminState adminState() {
+        return adminState;
+    }
+
+    /** Sets the operator's state; DRAIN and MAINT stop new sessions at once. */
+    public void adminState(AdminState state) {
+        adminState = Objects.requireNonNull(state, "state");
+    }
+
+    /** Whether a new session may be sent here now: healthy, and not drained or in maintenance. */
+    boolean takesSessions() {
+        return up && adminState == AdminState.READY;
+    }
+
+    /** For an operator: MAINT or DRAIN when set, else UP or DOWN. */
+    public String state() {
+        return adminState != AdminState.READY ? adminState.name() : up ? "UP" : "DOWN";
     }
 
     public void markUp() {

@@ -62,9 +62,9 @@ public final class ServerPool {
         throw new IllegalArgumentException("no server " + name);
     }
 
-    /** Picks and acquires an up server not in {@code tried}; null when none is left. */
+    /** Picks and acquires a server that takes sessions and is not in {@code tried}; null when none is left. */
     Server pick(Set<Server> tried) {
-        Server s = balancer.choose(servers, candidate -> candidate.isUp() && !tried.contains(candidate));
+        Server s = balancer.choose(servers, candidate -> candidate.takesSessions() && !tried.contains(candidate));
         if (s != null) {
             s.acquire();
         }

@@ -76,7 +76,8 @@ final class Session {
         if (next == null) {
             for (Server s : pool.servers()) {
                 if (!tried.contains(s)) {
-                    failures.add(s.name() + ": DOWN (" + s.downReason() + ")");
+                    failures.add(s.name() + ": " + (s.adminState() != AdminState.READY
+                            ? s.adminState() + " (set by an operator)" : "DOWN (" + s.downReason() + ")"));
                 }
             }
             String servers = String.join(", ", failures);

@@ -69,4 +69,28 @@ class ServerStateTest {
             assertThat(proxy.listener.pool().server("b").activeSessions()).isEqualTo(1);
         }
     }
+
+    @Test
+    void drainedAndMaintainedServersTakeNoNewSessions() throws Exception {
+        try (TestBackend a = greeter("a"); TestBackend b = greeter("b");
+             ProxyHarness proxy = ProxyHarness.builder().server("a", a.port()).server("b", b.port()).start()) {
+            Server sa = proxy.listener.pool().server("a");
+            sa.adminState(AdminState.DRAIN);
+            assertThat(sa.state()).isEqualTo("DRAIN");
+            for (int i = 0; i < 6; i++) {
+                try (Socket c = proxy.connect()) {
+                    assertThat(c.getInputStream().read()).isEqualTo('b');
+                }
+            }
+            proxy.listener.pool().server("b").adminState(AdminState.MAINT);
+            try (Socket c = proxy.connect()) {
+                assertThat(MysqlErr.read(c.getInputStream()).message())
+                        .contains("a: DRAIN (set by an operator), b: MAINT (set by an operator)");
+            }
+            sa.adminState(AdminState.READY);
+            try (Socket c = proxy.connect()) {
+                assertThat(c.getInputStream().read()).isEqualTo('a');
+            }
+        }
+    }
 }

@@ -1,7 +1,9 @@
 package io.galeralb.server;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
+import io.galeralb.config.Secret;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,9 +27,11 @@ final class AdminClient {
     }
 
     private final String base;
+    private final String token;
 
-    private AdminClient(String base) {
+    private AdminClient(String base, String token) {
         this.base = base;
+        this.token = token;
     }
 
     static AdminClient forConfig(Path config) throws Unreachable {
@@ -41,7 +45,17 @@ final class AdminClient {
             throw new Unreachable("galera-lb is not running for " + config + " (its last instance, PID " + pid
                     + ", has ended)");
         }
-        return new AdminClient("http://" + holder.get("admin"));
+        return new AdminClient("http://" + holder.get("admin"), token(config, holder));
+    }
+
+    /** The admin token: from the configuration's token file, else from the lock file. */
+    private static String token(Path config, Map<String, Object> holder) {
+        try {
+            return ConfigLoader.load(config).adminToken().map(Secret::value)
+                    .orElse(String.valueOf(holder.getOrDefault("token", "")));
+        } catch (ConfigException e) {
+            return String.valueOf(holder.getOrDefault("token", ""));
+        }
     }
 
     /** The HTTP status and the JSON body of a call. */
@@ -49,9 +63,16 @@ final class AdminClient {
     }
 
     Answer call(String method, String path, Duration timeout) throws Unreachable {
+        return call(method, path, null, timeout);
+    }
+
+    Answer call(String method, String path, String jsonBody, Duration timeout) throws Unreachable {
         HttpRequest req = HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(timeout)
-                .method(method, HttpRequest.BodyPublishers.noBody())
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(jsonBody))
                 .build();
         try {
             HttpResponse<String> r = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString());

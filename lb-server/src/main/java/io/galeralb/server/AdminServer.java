@@ -2,6 +2,7 @@ package io.galeralb.server;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.config.HostPort;
+import io.galeralb.core.AdminState;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -31,6 +32,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -40,9 +42,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API, on loopback: {@code GET /status} and {@code POST /reload}. A reload blocks
+ * The admin API: {@code GET /status}, {@code POST /reload} and
+ * {@code POST /servers/LISTENER/SERVER/state}; the POSTs need the bearer token. A reload blocks
  * (it checks new servers and binds new listeners), so it runs on its own thread, never on the
- * event loop; the answer is written when it is done.
+ * event loop; the answer is written when it is done. Anything malformed gets a 4xx and changes
+ * nothing.
  */
 final class AdminServer implements AutoCloseable {
 
@@ -62,8 +66,9 @@ final class AdminServer implements AutoCloseable {
     static AdminServer start(HostPort bind, Instance instance) throws IOException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("admin"),
                 NioIoHandler.newFactory());
+        // Reloads, state changes and status reads run here, one at a time, off the event loop.
         ExecutorService reloads = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "admin-reload");
+            Thread t = new Thread(r, "admin-work");
             t.setDaemon(true);
             return t;
         });
@@ -104,44 +109,96 @@ final class AdminServer implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            if (!req.decoderResult().isSuccess()) {
+                reply(ctx, HttpResponseStatus.BAD_REQUEST, error("malformed HTTP request"));
+                return;
+            }
             String path = new QueryStringDecoder(req.uri()).path();
             HttpMethod method = req.method();
-            switch (path) {
-                case "/status" -> {
-                    if (method.equals(HttpMethod.GET)) {
-                        reply(ctx, HttpResponseStatus.OK, instance.status());
-                    } else {
-                        notAllowed(ctx, "GET");
-                    }
+            if (path.equals("/status")) {
+                if (method.equals(HttpMethod.GET)) {
+                    // status() waits for a reload in progress: never on the event loop.
+                    CompletableFuture.supplyAsync(instance::status, reloads)
+                            .whenComplete((status, failure) -> reply(ctx, failure == null ? HttpResponseStatus.OK
+                                    : HttpResponseStatus.INTERNAL_SERVER_ERROR, failure == null ? status
+                                    : error("status failed: " + failure)));
+                } else {
+                    notAllowed(ctx, "GET");
                 }
-                case "/reload" -> {
-                    if (method.equals(HttpMethod.POST)) {
-                        CompletableFuture.supplyAsync(instance::reload, reloads).whenComplete((outcome, error) -> {
-                            if (error != null) {
-                                log.error("reload failed", error);
-                                reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR,
-                                        Map.of("ok", false, "message", "reload failed: " + error));
-                            } else {
-                                Map<String, Object> body = new LinkedHashMap<>();
-                                body.put("ok", outcome.ok());
-                                body.put("generation", outcome.generation());
-                                body.put("message", outcome.message());
-                                reply(ctx, outcome.ok() ? HttpResponseStatus.OK : HttpResponseStatus.UNPROCESSABLE_ENTITY,
-                                        body);
-                            }
-                        });
+                return;
+            }
+            boolean reload = path.equals("/reload");
+            String[] state = path.split("/");
+            boolean serverState = state.length == 5 && state[1].equals("servers") && state[4].equals("state");
+            if (!reload && !serverState) {
+                reply(ctx, HttpResponseStatus.NOT_FOUND, error("no such endpoint: " + path
+                        + " (GET /status, POST /reload, POST /servers/LISTENER/SERVER/state)"));
+                return;
+            }
+            if (!method.equals(HttpMethod.POST)) {
+                notAllowed(ctx, "POST");
+                return;
+            }
+            if (!instance.authorized(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+                reply(ctx, HttpResponseStatus.UNAUTHORIZED, error("this call needs 'Authorization: Bearer TOKEN' "
+                        + "(the token of admin.token-file, or the one in the lock file)"));
+                return;
+            }
+            if (reload) {
+                CompletableFuture.supplyAsync(instance::reload, reloads).whenComplete((outcome, failure) -> {
+                    if (failure != null) {
+                        log.error("reload failed", failure);
+                        reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error("reload failed: " + failure));
                     } else {
-                        notAllowed(ctx, "POST");
+                        Map<String, Object> body = new LinkedHashMap<>();
+                        body.put("ok", outcome.ok());
+                        body.put("generation", outcome.generation());
+                        body.put("message", outcome.message());
+                        reply(ctx, outcome.ok() ? HttpResponseStatus.OK : HttpResponseStatus.UNPROCESSABLE_ENTITY, body);
                     }
-                }
-                default -> reply(ctx, HttpResponseStatus.NOT_FOUND,
-                        Map.of("ok", false, "message", "no such endpoint: " + path + " (try GET /status, POST /reload)"));
+                });
+                return;
+            }
+            String body = req.content().toString(StandardCharsets.UTF_8);
+            reloads.execute(() -> setState(ctx, state[2], state[3], body));
+        }
+
+        /** {@code {"state": "ready|drain|maint", "keep-sessions": false}}. */
+        private void setState(ChannelHandlerContext ctx, String listener, String server, String body) {
+            Map<String, Object> request;
+            try {
+                request = JSON.std.mapFrom(body);
+            } catch (IOException | RuntimeException e) {
+                reply(ctx, HttpResponseStatus.BAD_REQUEST, error("the body must be JSON such as {\"state\": \"drain\"}"));
+                return;
+            }
+            AdminState state;
+            try {
+                state = AdminState.valueOf(String.valueOf(request.get("state")).toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                reply(ctx, HttpResponseStatus.BAD_REQUEST, error("state must be ready, drain or maint, not "
+                        + request.get("state")));
+                return;
+            }
+            boolean keep = Boolean.TRUE.equals(request.get("keep-sessions"));
+            try {
+                int closed = instance.lb().adminState(listener, server, state, keep);
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("ok", true);
+                out.put("message", listener + "/" + server + " is " + state + (closed > 0 ? ", " + closed
+                        + " session(s) closed" : ""));
+                reply(ctx, HttpResponseStatus.OK, out);
+            } catch (IllegalArgumentException e) {
+                reply(ctx, HttpResponseStatus.NOT_FOUND, error(e.getMessage()));
             }
         }
 
+        private static Map<String, Object> error(String message) {
+            return Map.of("ok", false, "message", message);
+        }
+
         private static void notAllowed(ChannelHandlerContext ctx, String allowed) {
-            FullHttpResponse r = response(HttpResponseStatus.METHOD_NOT_ALLOWED,
-                    Map.of("ok", false, "message", "use " + allowed));
+            FullHttpResponse r = response(HttpResponseStatus.METHOD_NOT_ALLOWED, error("use " + allowed));
             r.headers().set(HttpHeaderNames.ALLOW, allowed);
             ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }

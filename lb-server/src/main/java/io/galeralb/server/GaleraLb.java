@@ -6,6 +6,7 @@ import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.OnServerDown;
+import io.galeralb.core.AdminState;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.Proxy;
@@ -52,6 +53,8 @@ public final class GaleraLb implements AutoCloseable {
     private volatile GaleraLbConfig config;
     /** Guarded by this. */
     private final Map<String, Served> served = new LinkedHashMap<>();
+    /** Operator states by listener and server; guarded by this; re-applied after every reload. */
+    private final Map<String, Map<String, AdminState>> adminStates = new LinkedHashMap<>();
     private boolean stopped;
 
     private GaleraLb(GaleraLbConfig config, Proxy proxy) {
@@ -99,11 +102,11 @@ public final class GaleraLb implements AutoCloseable {
                 }
                 TimeoutAudit audit = new TimeoutAudit(lc.name(), listener::config);
                 ListenerHealth health = new ListenerHealth(lc.name(), lc.effectiveHealth(), lc.servers().values(),
-                        t -> apply(listener, t), (server, result) -> result.timeouts().ifPresent(nt -> {
-                            audit.observe(server, nt);
-                            serverOf(listener, server).ifPresent(s -> s.serverIdleTimeouts(nt.waitTimeout(),
-                                    nt.interactiveTimeout()));
-                        }));
+                        t -> apply(listener, t), (server, result) -> {
+                            audit.observe(server, result.timeouts());
+                            result.timeouts().ifPresent(nt -> serverOf(listener, server)
+                                    .ifPresent(s -> s.serverIdleTimeouts(nt.waitTimeout(), nt.interactiveTimeout())));
+                        });
                 opened.put(lc.name(), new Served(listener, health));
                 health.start();
             }
@@ -209,7 +212,37 @@ public final class GaleraLb implements AutoCloseable {
         });
         served.putAll(opened);
         config = next;
+        reapplyAdminStates();
         return diff;
+    }
+
+    /**
+     * Sets an operator's state on a server: READY, DRAIN (no new sessions) or MAINT (no sessions;
+     * its open sessions are closed unless {@code keepSessions}). Survives reloads.
+     *
+     * @return how many sessions were closed
+     * @throws IllegalArgumentException for an unknown listener or server
+     */
+    public synchronized int adminState(String listener, String server, AdminState state, boolean keepSessions) {
+        Server s = listener(listener).pool().server(server);
+        s.adminState(state);
+        adminStates.computeIfAbsent(listener, k -> new LinkedHashMap<>()).put(server, state);
+        log.info("{}/{}: {} set by an operator", listener, server, state);
+        if (state == AdminState.MAINT && !keepSessions) {
+            int closed = s.closeSessions();
+            log.info("{}/{}: closed {} session(s) (maint)", listener, server, closed);
+            return closed;
+        }
+        return 0;
+    }
+
+    private void reapplyAdminStates() {
+        adminStates.forEach((listener, states) -> {
+            Served s = served.get(listener);
+            if (s != null) {
+                states.forEach((name, state) -> serverOf(s.listener(), name).ifPresent(srv -> srv.adminState(state)));
+            }
+        });
     }
 
     private void drainLater(Duration timeout, Runnable close, String what) {

@@ -4,15 +4,18 @@ import io.galeralb.config.ConfigDiff;
 import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
 import io.galeralb.config.GaleraLbConfig;
+import io.galeralb.config.Secret;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.Server;
 import io.galeralb.health.ServerHealth;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -52,16 +55,19 @@ final class Instance implements AutoCloseable {
     private final Instant started = ProcessHandle.current().info().startInstant().orElse(Instant.now());
     private final InstanceLock lock;
     private final GaleraLb lb;
+    /** What mutating admin calls must present; from admin.token-file, or made at start. */
+    private final String adminToken;
     private AdminServer admin;
     /** Guarded by this. */
     private long generation = 1;
     private String sha256;
     private Instant loadedAt;
 
-    private Instance(Path configFile, InstanceLock lock, GaleraLb lb, String sha256) {
+    private Instance(Path configFile, InstanceLock lock, GaleraLb lb, String sha256, String adminToken) {
         this.configFile = configFile;
         this.lock = lock;
         this.lb = lb;
+        this.adminToken = adminToken;
         this.sha256 = sha256;
         this.loadedAt = Instant.now();
     }
@@ -93,7 +99,8 @@ final class Instance implements AutoCloseable {
             closeQuietly(lock);
             throw new Refused(explain(e));
         }
-        Instance instance = new Instance(file, lock, lb, sha);
+        String token = config.adminToken().map(Secret::value).orElseGet(Instance::newToken);
+        Instance instance = new Instance(file, lock, lb, sha, token);
         try {
             instance.admin = AdminServer.start(config.adminBind(), instance);
         } catch (IOException e) {
@@ -183,6 +190,20 @@ final class Instance implements AutoCloseable {
         }
     }
 
+    /** 32 random bytes, hex: the admin token when the configuration names no token file. */
+    private static String newToken() {
+        byte[] b = new byte[32];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    /** Whether an Authorization header carries the admin token; constant time. */
+    boolean authorized(String authorization) {
+        byte[] expected = ("Bearer " + adminToken).getBytes(StandardCharsets.UTF_8);
+        byte[] given = String.valueOf(authorization).getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(expected, given);
+    }
+
     private synchronized Map<String, Object> holder() {
         Map<String, Object> h = new LinkedHashMap<>();
         h.put("pid", pid);
@@ -190,6 +211,10 @@ final class Instance implements AutoCloseable {
         h.put("config", configFile.toString());
         h.put("generation", generation);
         h.put("admin", lb.config().adminBind().toString());
+        if (lb.config().adminToken().isEmpty()) {
+            // The lock file is readable by this user only: whoever may signal the process may use the API.
+            h.put("token", adminToken);
+        }
         return h;
     }
 
@@ -217,7 +242,8 @@ final class Instance implements AutoCloseable {
                 sm.put("name", srv.name());
                 sm.put("address", srv.config().address().toString());
                 sm.put("weight", srv.config().weight());
-                sm.put("state", srv.isUp() ? "UP" : "DOWN");
+                sm.put("state", srv.state());
+                sm.put("health", srv.isUp() ? "UP" : "DOWN");
                 ServerHealth h = health.get(srv.name());
                 sm.put("reason", h != null && h.lastResult() != null ? h.lastResult().reason() : srv.downReason());
                 sm.put("last-change", h != null && h.lastChange() != null ? h.lastChange().toString() : null);

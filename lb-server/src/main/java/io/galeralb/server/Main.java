@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "A TCP load balancer for MySQL/MariaDB Galera clusters.",
         subcommands = {RunCommand.class, CheckCommand.class, ReloadCommand.class, StatusCommand.class, ProbeCommand.class,
-                DoctorCommand.class,
+                DoctorCommand.class, ServerStateCommand.Drain.class, ServerStateCommand.Ready.class,
+                ServerStateCommand.Maint.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -26,7 +27,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: use run, check, reload, status, probe, doctor or help");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: use run, check, reload, status, drain, ready, maint, probe, doctor or help");
     }
 
     /** The version written into the jar's manifest by the build. */

@@ -61,11 +61,14 @@ final class StatusCommand implements Callable<Integer> {
             Map<String, Object> l = (Map<String, Object>) lo;
             out.printf("%nlistener %s on %s (%s), %s session(s)%n", l.get("name"), l.get("bind"), l.get("balance"),
                     l.get("sessions"));
-            out.printf("  %-16s %-22s %-5s %8s  %s%n", "SERVER", "ADDRESS", "STATE", "SESSIONS", "REASON");
+            out.printf("  %-16s %-22s %-5s %8s  %-20s %s%n", "SERVER", "ADDRESS", "STATE", "SESSIONS", "LAST CHANGE",
+                    "REASON");
             for (Object so : (List<Object>) l.get("servers")) {
                 Map<String, Object> srv = (Map<String, Object>) so;
-                out.printf("  %-16s %-22s %-5s %8s  %s%n", srv.get("name"), srv.get("address"), srv.get("state"),
-                        srv.get("sessions"), srv.get("reason"));
+                Object changed = srv.get("last-change");
+                out.printf("  %-16s %-22s %-5s %8s  %-20s %s%n", srv.get("name"), srv.get("address"), srv.get("state"),
+                        srv.get("sessions"), changed == null ? "-" : String.valueOf(changed).replaceFirst("\\.\\d+Z$", "Z"),
+                        srv.get("reason"));
             }
         }
         return 0;

@@ -6,7 +6,10 @@ import io.galeralb.config.ListenerConfig;
 import io.galeralb.health.CheckResult.NodeTimeouts;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
@@ -27,6 +30,7 @@ final class TimeoutAudit {
     private final Supplier<ListenerConfig> config;
     /** Guarded by this. */
     private final Map<String, NodeTimeouts> seen = new TreeMap<>();
+    private final Set<String> checked = new HashSet<>();
     private List<String> lastWarnings = List.of();
 
     TimeoutAudit(String listener, Supplier<ListenerConfig> config) {
@@ -34,8 +38,16 @@ final class TimeoutAudit {
         this.config = config;
     }
 
-    synchronized void observe(String server, NodeTimeouts t) {
-        if (t.equals(seen.put(server, t))) {
+    /**
+     * Takes one check's result. Nothing is judged before every server of the listener has had
+     * its first check, so that start-up gives one verdict, not one per node as they answer.
+     */
+    synchronized void observe(String server, Optional<NodeTimeouts> result) {
+        boolean changed = result.isPresent() && !result.get().equals(seen.put(server, result.get()));
+        boolean complete = checked.containsAll(config.get().servers().keySet());
+        checked.add(server);
+        boolean nowComplete = checked.containsAll(config.get().servers().keySet());
+        if (!nowComplete || (complete && !changed)) {
             return;
         }
         List<String> warnings = findings(config.get().timeouts().clientIdle(), seen);
