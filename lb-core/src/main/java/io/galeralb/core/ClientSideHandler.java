@@ -22,8 +22,8 @@ final class ClientSideHandler extends Relay {
     }
 
     @Override
-    void activity() {
-        session.clientActivity();
+    void activity(int bytes) {
+        session.clientActivity(bytes);
     }
 
     @Override
@@ -31,7 +31,7 @@ final class ClientSideHandler extends Relay {
         if (session.backend() == null) {
             // Even with auto-read off, epoll reads what arrives together with a FIN; keep it for
             // the server rather than drop it.
-            activity();
+            activity(((ByteBuf) msg).readableBytes());
             session.holdUntilConnected((ByteBuf) msg);
             return;
         }

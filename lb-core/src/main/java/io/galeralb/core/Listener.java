@@ -17,10 +17,12 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +49,9 @@ public final class Listener {
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
     private final AtomicLong refusedSinceLog = new AtomicLong();
+    private final LongAdder refusedNoServer = new LongAdder();
+    private final LongAdder refusedMaxConnections = new LongAdder();
+    private volatile SessionObserver observer = SessionObserver.NONE;
     private volatile boolean accepting = true;
     private final Transport transport;
     private final EventLoopGroup boss;
@@ -151,6 +156,7 @@ public final class Listener {
         int max = config().maxConnections();
         if (activeSessions.incrementAndGet() > max) {
             activeSessions.decrementAndGet();
+            refusedMaxConnections.increment();
             logRefused("max-connections " + max + " reached");
             return false;
         }
@@ -164,11 +170,35 @@ public final class Listener {
         }
     }
 
+    void refusedNoServer(String why) {
+        refusedNoServer.increment();
+        logRefused(why);
+    }
+
+    /** Clients refused because no server could take them. */
+    public long refusedNoServer() {
+        return refusedNoServer.sum();
+    }
+
+    /** Clients refused because max-connections was reached. */
+    public long refusedMaxConnections() {
+        return refusedMaxConnections.sum();
+    }
+
+    SessionObserver observer() {
+        return observer;
+    }
+
+    /** Who hears of each session's connect (for metrics); set once, before clients arrive. */
+    public void observer(SessionObserver observer) {
+        this.observer = Objects.requireNonNull(observer, "observer");
+    }
+
     /**
      * Logs that a client was refused (with a MySQL error), at most once per 5 s per listener
      * with the count of clients refused meanwhile, so an outage does not flood the log.
      */
-    void logRefused(String why) {
+    private void logRefused(String why) {
         long refused = refusedSinceLog.incrementAndGet();
         long last = lastRefusalLog.get();
         long now = System.nanoTime();

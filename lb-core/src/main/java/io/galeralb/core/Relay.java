@@ -1,5 +1,6 @@
 package io.galeralb.core;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -38,11 +39,11 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
     abstract Channel peer();
 
     /** Records that bytes arrived on this side. */
-    abstract void activity();
+    abstract void activity(int bytes);
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        activity();
+        activity(msg instanceof ByteBuf b ? b.readableBytes() : 0);
         Channel peer = peer();
         if (peer != null && peer.isActive()) {
             peer.write(msg, peer.voidPromise());

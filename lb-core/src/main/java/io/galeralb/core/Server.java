@@ -30,6 +30,10 @@ public final class Server {
     /** Client channels of this server's sessions, so they can be closed when it goes down. */
     private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final LongAdder idleClosedByServer = new LongAdder();
+    private final AtomicInteger maxSessions = new AtomicInteger();
+    private final LongAdder bytesFromClients = new LongAdder();
+    private final LongAdder bytesToClients = new LongAdder();
+    private final LongAdder connectFailures = new LongAdder();
     /** What {@code client-idle: auto} means for this server; MySQL's default wait_timeout until it is read. */
     private volatile long autoClientIdleNanos = Timeouts.DEFAULT_IDLE.toNanos();
     private volatile boolean up = true;
@@ -154,8 +158,40 @@ public final class Server {
     }
 
     void acquire() {
-        activeSessions.incrementAndGet();
+        maxSessions.accumulateAndGet(activeSessions.incrementAndGet(), Math::max);
         totalSessions.increment();
+    }
+
+    /** The most sessions at once since start. */
+    public int maxSessions() {
+        return maxSessions.get();
+    }
+
+    /** Bytes clients sent through this server's sessions (HAProxy's bin). */
+    public long bytesFromClients() {
+        return bytesFromClients.sum();
+    }
+
+    /** Bytes this server sent to clients (HAProxy's bout). */
+    public long bytesToClients() {
+        return bytesToClients.sum();
+    }
+
+    /** Connects to this server that were refused or timed out. */
+    public long connectFailures() {
+        return connectFailures.sum();
+    }
+
+    void countFromClient(int bytes) {
+        bytesFromClients.add(bytes);
+    }
+
+    void countToClient(int bytes) {
+        bytesToClients.add(bytes);
+    }
+
+    void countConnectFailure() {
+        connectFailures.increment();
     }
 
     void release() {

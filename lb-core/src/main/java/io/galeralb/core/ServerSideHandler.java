@@ -18,8 +18,8 @@ final class ServerSideHandler extends Relay {
     }
 
     @Override
-    void activity() {
-        session.serverActivity();
+    void activity(int bytes) {
+        session.serverActivity(bytes);
     }
 
     @Override

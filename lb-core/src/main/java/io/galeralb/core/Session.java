@@ -83,25 +83,27 @@ final class Session {
             String servers = String.join(", ", failures);
             refuse(MysqlErrorPacket.NO_SERVER, "galera-lb: no available server for listener " + config.name()
                     + " (" + servers + ")");
-            listener.logRefused("no available server (" + servers + ")");
+            listener.refusedNoServer("no available server (" + servers + ")");
             return;
         }
         tried.add(next);
+        long started = System.nanoTime();
         Bootstrap b = listener.backendBootstrap().clone(client.eventLoop())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         config.timeouts().connect().toMillis()))
                 .handler(new ServerSideHandler(this));
         pendingConnect = b.connect(next.address());
-        pendingConnect.addListener((ChannelFutureListener) f -> connected(next, f));
+        pendingConnect.addListener((ChannelFutureListener) f -> connected(next, f, System.nanoTime() - started));
     }
 
-    private void connected(Server picked, ChannelFuture f) {
+    private void connected(Server picked, ChannelFuture f, long tookNanos) {
         pendingConnect = null;
         if (!f.isSuccess()) {
             picked.release();
             if (f.isCancelled() || !client.isActive()) {
                 return;
             }
+            picked.countConnectFailure();
             String reason = describe(f.cause(), config.timeouts());
             log.debug("{}: connect to {} failed: {}", config.name(), picked, reason);
             failures.add(picked.name() + ": " + reason);
@@ -110,6 +112,7 @@ final class Session {
         }
         server = picked;
         backend = f.channel();
+        listener.observer().connected(picked, tookNanos);
         picked.track(client);
         backend.closeFuture().addListener(cf -> picked.release());
         if (!client.isActive()) {
@@ -149,15 +152,19 @@ final class Session {
     }
 
     /** Called by the relay for every read from the client. */
-    void clientActivity() {
+    void clientActivity(int bytes) {
         lastActivityNanos = System.nanoTime();
         awaitingServer = true;
+        if (server != null) {
+            server.countFromClient(bytes);
+        }
     }
 
     /** Called by the relay for every read from the server. */
-    void serverActivity() {
+    void serverActivity(int bytes) {
         lastActivityNanos = System.nanoTime();
         awaitingServer = false;
+        server.countToClient(bytes);
     }
 
     /** The client is gone: stop connecting, close the server side. */

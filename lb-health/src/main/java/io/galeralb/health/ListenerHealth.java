@@ -16,7 +16,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +34,7 @@ public final class ListenerHealth implements AutoCloseable {
 
     private final String listener;
     private final Consumer<Transition> sink;
-    private final BiConsumer<String, CheckResult> results;
+    private final CheckObserver results;
     /** Guarded by this; replaced, never mutated, by {@link #update}. */
     private HealthConfig config;
     /** Guarded by this. */
@@ -57,7 +56,7 @@ public final class ListenerHealth implements AutoCloseable {
      *                the verdict, such as the node's idle timeouts)
      */
     public ListenerHealth(String listener, HealthConfig config, Collection<ServerConfig> servers,
-                          Consumer<Transition> sink, BiConsumer<String, CheckResult> results) {
+                          Consumer<Transition> sink, CheckObserver results) {
         this.listener = Objects.requireNonNull(listener, "listener");
         this.config = Objects.requireNonNull(config, "config");
         this.sink = Objects.requireNonNull(sink, "sink");
@@ -133,12 +132,13 @@ public final class ListenerHealth implements AutoCloseable {
     }
 
     /** Records a result and returns the transition it causes, if any. Holds the lock only to count. */
-    private synchronized Transition record(Checker c, CheckResult r) {
+    private synchronized Transition record(Checker c, CheckResult r, long tookNanos) {
         if (checkers.get(c.server.name()) != c) {
             return null; // replaced or removed by a reload while it was checking
         }
         HealthConfig config = c.config;
         c.checks++;
+        c.lastDuration = Duration.ofNanos(tookNanos);
         c.last = r;
         boolean pass = GaleraVerdict.serves(r, config.availableWhenDonor(), anotherNodeSynced(c));
         if (pass) {
@@ -193,6 +193,7 @@ public final class ListenerHealth implements AutoCloseable {
         int passesInARow;
         int failuresInARow;
         Instant lastChange;
+        Duration lastDuration;
         volatile boolean closed;
 
         /** {@code previous}: the checker this one replaces on a reload, whose state it carries on. */
@@ -229,17 +230,19 @@ public final class ListenerHealth implements AutoCloseable {
             long deadline = config.timeout().multipliedBy(2).plusSeconds(1).toMillis();
             ScheduledFuture<?> guard = watchdog.schedule(check::abort, deadline, TimeUnit.MILLISECONDS);
             CheckResult r;
+            long t0 = System.nanoTime();
             try {
                 r = check.run();
             } finally {
                 guard.cancel(false);
             }
+            long took = System.nanoTime() - t0;
             if (closed) {
                 return;
             }
             boolean first = checks == 0;
-            Transition t = record(this, r);
-            results.accept(server.name(), r);
+            Transition t = record(this, r, took);
+            results.checked(server.name(), r, took);
             if (t != null) {
                 if (t.up()) {
                     log.info("{}", t);
@@ -268,7 +271,8 @@ public final class ListenerHealth implements AutoCloseable {
         }
 
         ServerHealth snapshot() {
-            return new ServerHealth(server.name(), hysteresis.isUp(), hysteresis.isKnown(), last, checks, lastChange);
+            return new ServerHealth(server.name(), hysteresis.isUp(), hysteresis.isKnown(), last, checks, lastChange,
+                    lastDuration);
         }
 
         void close() {

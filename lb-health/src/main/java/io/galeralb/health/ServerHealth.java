@@ -1,5 +1,6 @@
 package io.galeralb.health;
 
+import java.time.Duration;
 import java.time.Instant;
 
 /**
@@ -11,7 +12,8 @@ import java.time.Instant;
  * @param lastResult the last check's result, or null before the first
  * @param checks     checks run so far
  * @param lastChange when it last changed state, or null
+ * @param lastDuration how long the last check took, or null
  */
 public record ServerHealth(String server, boolean up, boolean known, CheckResult lastResult, long checks,
-                           Instant lastChange) {
+                           Instant lastChange, Duration lastDuration) {
 }

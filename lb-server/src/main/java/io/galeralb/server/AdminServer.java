@@ -127,12 +127,29 @@ final class AdminServer implements AutoCloseable {
                 }
                 return;
             }
+            if (path.equals("/stats") || path.equals("/metrics")) {
+                if (!method.equals(HttpMethod.GET)) {
+                    notAllowed(ctx, "GET");
+                    return;
+                }
+                boolean csv = path.equals("/stats");
+                CompletableFuture.supplyAsync(csv ? instance::stats : instance::scrape, reloads)
+                        .whenComplete((text, failure) -> {
+                            if (failure != null) {
+                                reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error(path + " failed: " + failure));
+                            } else {
+                                replyText(ctx, text, csv ? "text/csv; charset=utf-8"
+                                        : "text/plain; version=0.0.4; charset=utf-8");
+                            }
+                        });
+                return;
+            }
             boolean reload = path.equals("/reload");
             String[] state = path.split("/");
             boolean serverState = state.length == 5 && state[1].equals("servers") && state[4].equals("state");
             if (!reload && !serverState) {
                 reply(ctx, HttpResponseStatus.NOT_FOUND, error("no such endpoint: " + path
-                        + " (GET /status, POST /reload, POST /servers/LISTENER/SERVER/state)"));
+                        + " (GET /status, /stats, /metrics; POST /reload, /servers/LISTENER/SERVER/state)"));
                 return;
             }
             if (!method.equals(HttpMethod.POST)) {
@@ -200,6 +217,16 @@ final class AdminServer implements AutoCloseable {
         private static void notAllowed(ChannelHandlerContext ctx, String allowed) {
             FullHttpResponse r = response(HttpResponseStatus.METHOD_NOT_ALLOWED, error("use " + allowed));
             r.headers().set(HttpHeaderNames.ALLOW, allowed);
+            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        private static void replyText(ChannelHandlerContext ctx, String text, String contentType) {
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.wrappedBuffer(bytes));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }
 

@@ -12,7 +12,10 @@ import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.Proxy;
 import io.galeralb.core.Server;
 import io.galeralb.health.ListenerHealth;
+import io.galeralb.health.ServerHealth;
 import io.galeralb.health.Transition;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,6 +47,7 @@ public final class GaleraLb implements AutoCloseable {
     }
 
     private final Proxy proxy;
+    private final Metrics metrics;
     /** Closes what a reload removed once drain-timeout has passed. */
     private final ScheduledExecutorService drains = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "reload-drain");
@@ -57,9 +61,10 @@ public final class GaleraLb implements AutoCloseable {
     private final Map<String, Map<String, AdminState>> adminStates = new LinkedHashMap<>();
     private boolean stopped;
 
-    private GaleraLb(GaleraLbConfig config, Proxy proxy) {
+    private GaleraLb(GaleraLbConfig config, Proxy proxy, MeterRegistry registry) {
         this.config = config;
         this.proxy = proxy;
+        this.metrics = new Metrics(registry);
     }
 
     /**
@@ -69,8 +74,15 @@ public final class GaleraLb implements AutoCloseable {
      * error is thrown: galera-lb never runs with part of its listeners.
      */
     public static GaleraLb start(GaleraLbConfig config) throws ListenerBindException, InterruptedException {
+        return start(config, new SimpleMeterRegistry());
+    }
+
+    /** As {@link #start(GaleraLbConfig)}, with its meters on {@code registry}. */
+    public static GaleraLb start(GaleraLbConfig config, MeterRegistry registry)
+            throws ListenerBindException, InterruptedException {
         Objects.requireNonNull(config, "config");
-        GaleraLb lb = new GaleraLb(config, Proxy.start(Runtime.getRuntime().availableProcessors()));
+        Objects.requireNonNull(registry, "registry");
+        GaleraLb lb = new GaleraLb(config, Proxy.start(Runtime.getRuntime().availableProcessors()), registry);
         try {
             synchronized (lb) {
                 lb.served.putAll(lb.open(new ArrayList<>(config.listeners().values())));
@@ -96,13 +108,15 @@ public final class GaleraLb implements AutoCloseable {
                 Listener listener = proxy.prepare(lc);
                 // Nothing is sent to a server before its first check says it may serve.
                 listener.pool().servers().forEach(s -> s.markDown(NOT_CHECKED));
+                listener.observer(metrics.sessionObserver(lc.name()));
                 if (lc.health().isEmpty()) {
                     log.warn("listener {} has no health section: its servers are checked by TCP connect only, "
                             + "which cannot see Galera state (add health: {{type: galera, user: ...}})", lc.name());
                 }
                 TimeoutAudit audit = new TimeoutAudit(lc.name(), listener::config);
                 ListenerHealth health = new ListenerHealth(lc.name(), lc.effectiveHealth(), lc.servers().values(),
-                        t -> apply(listener, t), (server, result) -> {
+                        t -> apply(listener, t), (server, result, nanos) -> {
+                            metrics.checked(lc.name(), server, result, nanos);
                             audit.observe(server, result.timeouts());
                             result.timeouts().ifPresent(nt -> serverOf(listener, server)
                                     .ifPresent(s -> s.serverIdleTimeouts(nt.waitTimeout(), nt.interactiveTimeout())));
@@ -157,7 +171,8 @@ public final class GaleraLb implements AutoCloseable {
     }
 
     /** Applies a health transition to the proxy's server; closes its sessions if the listener says so. */
-    private static void apply(Listener listener, Transition t) {
+    private void apply(Listener listener, Transition t) {
+        metrics.transition(t);
         Optional<Server> found = serverOf(listener, t.server());
         if (found.isEmpty()) {
             return;
@@ -255,6 +270,17 @@ public final class GaleraLb implements AutoCloseable {
 
     public GaleraLbConfig config() {
         return config;
+    }
+
+    Metrics metrics() {
+        return metrics;
+    }
+
+    /** Brings the per-server meters in line with the servers running now (before a scrape). */
+    public synchronized void refreshMetrics() {
+        Map<String, Map<String, ServerHealth>> health = new LinkedHashMap<>();
+        served.forEach((name, s) -> health.put(name, s.health().snapshot()));
+        metrics.sync(listeners(), health);
     }
 
     public synchronized Listener listener(String name) {

@@ -9,6 +9,8 @@ import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.Server;
 import io.galeralb.health.ServerHealth;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,6 +57,7 @@ final class Instance implements AutoCloseable {
     private final Instant started = ProcessHandle.current().info().startInstant().orElse(Instant.now());
     private final InstanceLock lock;
     private final GaleraLb lb;
+    private final PrometheusMeterRegistry registry;
     /** What mutating admin calls must present; from admin.token-file, or made at start. */
     private final String adminToken;
     private AdminServer admin;
@@ -63,10 +66,12 @@ final class Instance implements AutoCloseable {
     private String sha256;
     private Instant loadedAt;
 
-    private Instance(Path configFile, InstanceLock lock, GaleraLb lb, String sha256, String adminToken) {
+    private Instance(Path configFile, InstanceLock lock, GaleraLb lb, PrometheusMeterRegistry registry,
+                     String sha256, String adminToken) {
         this.configFile = configFile;
         this.lock = lock;
         this.lb = lb;
+        this.registry = registry;
         this.adminToken = adminToken;
         this.sha256 = sha256;
         this.loadedAt = Instant.now();
@@ -92,15 +97,17 @@ final class Instance implements AutoCloseable {
         } catch (IOException e) {
             throw new Refused("cannot lock " + config.lockFile() + ": " + e.getMessage());
         }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         GaleraLb lb;
         try {
-            lb = GaleraLb.start(config);
+            lb = GaleraLb.start(config, registry);
         } catch (ListenerBindException e) {
             closeQuietly(lock);
             throw new Refused(explain(e));
         }
         String token = config.adminToken().map(Secret::value).orElseGet(Instance::newToken);
-        Instance instance = new Instance(file, lock, lb, sha, token);
+        Instance instance = new Instance(file, lock, lb, registry, sha, token);
+        lb.metrics().process(instance::generation);
         try {
             instance.admin = AdminServer.start(config.adminBind(), instance);
         } catch (IOException e) {
@@ -173,10 +180,69 @@ final class Instance implements AutoCloseable {
             message += " (admin and lock-file changes take effect at the next start)";
         }
         log.info("reload: {}", message);
+        lb.metrics().reload(true);
         return new ReloadOutcome(true, generation, message);
     }
 
+    private synchronized long generation() {
+        return generation;
+    }
+
+    /**
+     * {@code GET /stats}: one CSV row per listener (svname FRONTEND) and server, with HAProxy's
+     * column names where the meaning is the same.
+     */
+    @SuppressWarnings("unchecked")
+    String stats() {
+        StringBuilder csv = new StringBuilder("# pxname,svname,scur,smax,stot,bin,bout,econ,dreq,status,weight,"
+                + "check_status,check_duration,lastchg,idle_closed_by_server\n");
+        long now = Instant.now().getEpochSecond();
+        for (Object lo : (List<Object>) status().get("listeners")) {
+            Map<String, Object> l = (Map<String, Object>) lo;
+            List<Object> servers = (List<Object>) l.get("servers");
+            long stot = 0;
+            long bin = 0;
+            long bout = 0;
+            for (Object so : servers) {
+                Map<String, Object> srv = (Map<String, Object>) so;
+                stot += ((Number) srv.get("total-sessions")).longValue();
+                bin += ((Number) srv.get("bytes-in")).longValue();
+                bout += ((Number) srv.get("bytes-out")).longValue();
+                Object changed = srv.get("last-change");
+                csv.append(row(l.get("name"), srv.get("name"), srv.get("sessions"), srv.get("max-sessions"),
+                        srv.get("total-sessions"), srv.get("bytes-in"), srv.get("bytes-out"), srv.get("connect-failures"),
+                        "", srv.get("state"), srv.get("weight"), srv.get("reason"), srv.get("check-duration-ms"),
+                        changed == null ? "" : now - Instant.parse((String) changed).getEpochSecond(),
+                        srv.get("idle-closed-by-server")));
+            }
+            long refused = ((Number) l.get("refused-no-server")).longValue()
+                    + ((Number) l.get("refused-max-connections")).longValue();
+            csv.append(row(l.get("name"), "FRONTEND", l.get("sessions"), "", stot, bin, bout, "", refused, "OPEN", "",
+                    "", "", "", ""));
+        }
+        return csv.toString();
+    }
+
+    private static String row(Object... fields) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < fields.length; i++) {
+            String f = fields[i] == null ? "" : String.valueOf(fields[i]);
+            if (f.contains(",") || f.contains("\"")) {
+                f = "\"" + f.replace("\"", "\"\"") + "\"";
+            }
+            sb.append(i == 0 ? "" : ",").append(f);
+        }
+        return sb.append('\n').toString();
+    }
+
+    /** {@code GET /metrics}: Prometheus text. */
+    String scrape() {
+        lb.refreshMetrics();
+        return registry.scrape();
+    }
+
     private ReloadOutcome refused(String why) {
+        lb.metrics().reload(false);
         String message = "reload refused, generation " + generation + " keeps running: " + why;
         log.error("{}", message);
         return new ReloadOutcome(false, generation, message);
@@ -235,6 +301,8 @@ final class Instance implements AutoCloseable {
             lm.put("bind", l.config().bind().toString());
             lm.put("balance", l.config().balance().yamlName());
             lm.put("sessions", l.activeSessions());
+            lm.put("refused-no-server", l.refusedNoServer());
+            lm.put("refused-max-connections", l.refusedMaxConnections());
             Map<String, ServerHealth> health = lb.health(l.name()).snapshot();
             List<Object> servers = new ArrayList<>();
             for (Server srv : l.pool().servers()) {
@@ -249,7 +317,12 @@ final class Instance implements AutoCloseable {
                 sm.put("last-change", h != null && h.lastChange() != null ? h.lastChange().toString() : null);
                 sm.put("sessions", srv.activeSessions());
                 sm.put("total-sessions", srv.totalSessions());
+                sm.put("max-sessions", srv.maxSessions());
+                sm.put("bytes-in", srv.bytesFromClients());
+                sm.put("bytes-out", srv.bytesToClients());
+                sm.put("connect-failures", srv.connectFailures());
                 sm.put("idle-closed-by-server", srv.idleClosedByServer());
+                sm.put("check-duration-ms", h != null && h.lastDuration() != null ? h.lastDuration().toMillis() : null);
                 servers.add(sm);
             }
             lm.put("servers", servers);

@@ -138,6 +138,104 @@ class AdminApiClusterTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void statusStatsAndMetricsAgreeWithTheSessionsOpened() throws Exception {
+        java.util.List<Connection> open = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                Connection c = DriverManager.getConnection(url);
+                GaleraCluster.nodeOf(c);
+                open.add(c);
+            }
+            Map<String, Object> status = JSON.std.mapFrom(call("GET", "/status", null, null).body());
+            Map<String, Object> listener = (Map<String, Object>) ((List<Object>) status.get("listeners")).get(0);
+            assertThat(listener.get("sessions")).isEqualTo(4);
+            int perServer = 0;
+            for (Object o : (List<Object>) listener.get("servers")) {
+                Map<String, Object> srv = (Map<String, Object>) o;
+                perServer += ((Number) srv.get("sessions")).intValue();
+                assertThat(((Number) srv.get("bytes-out")).longValue()).isPositive();
+                assertThat(srv.get("check-duration-ms")).isNotNull();
+            }
+            assertThat(perServer).isEqualTo(4);
+
+            HttpResponse<String> stats = call("GET", "/stats", null, null);
+            assertThat(stats.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/csv"));
+            List<String> lines = stats.body().lines().toList();
+            assertThat(lines.get(0)).startsWith("# pxname,svname,scur,smax,stot,bin,bout,");
+            int scur = 0;
+            for (String line : lines.subList(1, lines.size())) {
+                String[] f = csvFields(line);
+                assertThat(f).hasSize(15);
+                assertThat(f[0]).isEqualTo("app-cluster");
+                if (f[1].equals("FRONTEND")) {
+                    assertThat(f[2]).isEqualTo("4");
+                    assertThat(Long.parseLong(f[4])).isGreaterThanOrEqualTo(4);
+                } else {
+                    scur += Integer.parseInt(f[2]);
+                    assertThat(f[9]).isEqualTo("UP");
+                }
+            }
+            assertThat(scur).isEqualTo(4);
+
+            HttpResponse<String> metrics = call("GET", "/metrics", null, null);
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            List<PrometheusText.Sample> samples = PrometheusText.parse(metrics.body());
+            assertThat(sum(samples, "galera_lb_sessions_current")).isEqualTo(4);
+            assertThat(sum(samples, "galera_lb_listener_sessions_current")).isEqualTo(4);
+            assertThat(sum(samples, "galera_lb_sessions_total")).isGreaterThanOrEqualTo(4);
+            assertThat(sum(samples, "galera_lb_connect_seconds_count")).isGreaterThanOrEqualTo(4);
+            assertThat(sum(samples, "galera_lb_bytes_out_total")).isPositive();
+            assertThat(sum(samples, "galera_lb_check_seconds_count")).isPositive();
+            assertThat(sum(samples, "galera_lb_config_generation")).isEqualTo(1);
+            assertThat(sum(samples, "jvm_memory_used_bytes")).isPositive();
+            assertThat(samples).filteredOn(x -> x.name().equals("galera_lb_server_state")).hasSize(3)
+                    .allSatisfy(x -> assertThat(x.labels()).containsEntry("state", "UP")
+                            .containsEntry("listener", "app-cluster")
+                            .hasEntrySatisfying("reason", r -> assertThat(r).startsWith("wsrep_local_state=4 (Synced)")));
+        } finally {
+            for (Connection c : open) {
+                c.close();
+            }
+        }
+    }
+
+    /** RFC 4180 fields: commas inside double quotes, "" for a quote. */
+    private static String[] csvFields(String line) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        StringBuilder f = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (quoted) {
+                if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+                    f.append('"');
+                    i++;
+                } else if (c == '"') {
+                    quoted = false;
+                } else {
+                    f.append(c);
+                }
+            } else if (c == '"') {
+                quoted = true;
+            } else if (c == ',') {
+                out.add(f.toString());
+                f.setLength(0);
+            } else {
+                f.append(c);
+            }
+        }
+        out.add(f.toString());
+        return out.toArray(String[]::new);
+    }
+
+    private static double sum(List<PrometheusText.Sample> samples, String name) {
+        List<PrometheusText.Sample> found = samples.stream().filter(x -> x.name().equals(name)).toList();
+        assertThat(found).as(name).isNotEmpty();
+        return found.stream().mapToDouble(PrometheusText.Sample::value).sum();
+    }
+
+    @Test
     void mutatingCallsNeedTheTokenAndBadRequestsGet4xx() throws Exception {
         assertThat(call("POST", "/reload", null, null).statusCode()).isEqualTo(401);
         assertThat(call("POST", "/reload", "wrong-token-wrong-token", null).statusCode()).isEqualTo(401);

@@ -1,0 +1,167 @@
+package io.galeralb.server;
+
+import io.galeralb.core.Listener;
+import io.galeralb.core.Server;
+import io.galeralb.core.SessionObserver;
+import io.galeralb.health.CheckResult;
+import io.galeralb.health.ServerHealth;
+import io.galeralb.health.Transition;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * galera-lb's meters, on a registry given to it (never the global one). Counters of the proxy
+ * live in lb-core as plain adders and are read here when scraped, so the forwarding path pays
+ * nothing for them; only a session's connect is timed (once per session).
+ */
+final class Metrics {
+
+    private final MeterRegistry registry;
+    /** Meters of each server object, removed when a reload takes the server away. Guarded by this. */
+    private final Map<Server, List<Meter>> serverMeters = new IdentityHashMap<>();
+    private final Map<Listener, List<Meter>> listenerMeters = new IdentityHashMap<>();
+    private final Map<Server, Timer> connectTimers = new ConcurrentHashMap<>();
+    private final MultiGauge serverState;
+
+    Metrics(MeterRegistry registry) {
+        this.registry = registry;
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p) {
+            Gauge.builder("galera.lb.netty.buffers.direct.used", p, x -> x.metric().usedDirectMemory())
+                    .baseUnit("bytes").description("direct memory held by Netty's buffer allocator").register(registry);
+            Gauge.builder("galera.lb.netty.buffers.heap.used", p, x -> x.metric().usedHeapMemory())
+                    .baseUnit("bytes").description("heap memory held by Netty's buffer allocator").register(registry);
+        }
+        serverState = MultiGauge.builder("galera.lb.server.state")
+                .description("1 for each server, labelled with its state and the reason of its last check")
+                .register(registry);
+    }
+
+    void process(Supplier<Number> generation) {
+        Gauge.builder("galera.lb.config.generation", generation, g -> g.get().doubleValue())
+                .description("configuration generation running").register(registry);
+    }
+
+    void reload(boolean ok) {
+        Counter.builder("galera.lb.reloads").tag("result", ok ? "applied" : "refused")
+                .description("reloads, applied or refused").register(registry).increment();
+    }
+
+    SessionObserver sessionObserver(String listener) {
+        return (server, nanos) -> connectTimers.computeIfAbsent(server, s -> Timer.builder("galera.lb.connect")
+                        .tags("listener", listener, "server", s.name())
+                        .description("time to connect a session to its server")
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofMillis(1))
+                        .maximumExpectedValue(Duration.ofSeconds(10))
+                        .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void checked(String listener, String server, CheckResult result, long nanos) {
+        Timer.builder("galera.lb.check").tags("listener", listener, "server", server,
+                        "result", result.kind().name().toLowerCase(Locale.ROOT))
+                .description("health check duration, by result").register(registry)
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void transition(Transition t) {
+        Counter.builder("galera.lb.transitions").tags("listener", t.listener(), "server", t.server(),
+                "to", t.up() ? "up" : "down").description("server state changes").register(registry).increment();
+    }
+
+    /** Registers the meters of servers and listeners that appeared, removes those of the gone. */
+    synchronized void sync(List<Listener> listeners, Map<String, Map<String, ServerHealth>> health) {
+        Map<Server, Listener> present = new IdentityHashMap<>();
+        for (Listener l : listeners) {
+            l.pool().servers().forEach(s -> present.put(s, l));
+            listenerMeters.computeIfAbsent(l, this::listenerMeters);
+        }
+        listenerMeters.keySet().removeIf(l -> {
+            boolean gone = !listeners.contains(l);
+            if (gone) {
+                listenerMeters.get(l).forEach(registry::remove);
+            }
+            return gone;
+        });
+        present.forEach((s, l) -> serverMeters.computeIfAbsent(s, x -> serverMeters(l.name(), x)));
+        serverMeters.keySet().removeIf(s -> {
+            boolean gone = !present.containsKey(s);
+            if (gone) {
+                serverMeters.get(s).forEach(registry::remove);
+                Timer t = connectTimers.remove(s);
+                if (t != null) {
+                    registry.remove(t);
+                }
+            }
+            return gone;
+        });
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        present.forEach((s, l) -> {
+            ServerHealth h = health.getOrDefault(l.name(), new HashMap<>()).get(s.name());
+            String reason = h != null && h.lastResult() != null ? h.lastResult().reason() : s.downReason();
+            rows.add(MultiGauge.Row.of(Tags.of("listener", l.name(), "server", s.name(), "state", s.state(),
+                    "reason", reason), 1));
+        });
+        serverState.register(rows, true);
+    }
+
+    private List<Meter> listenerMeters(Listener l) {
+        Tags tags = Tags.of("listener", l.name());
+        return List.of(
+                Gauge.builder("galera.lb.listener.sessions.current", l, Listener::activeSessions).tags(tags)
+                        .description("sessions open on the listener").register(registry),
+                FunctionCounter.builder("galera.lb.refused", l, Listener::refusedNoServer).tags(tags)
+                        .tag("reason", "no-server").description("clients refused with a MySQL error")
+                        .register(registry),
+                FunctionCounter.builder("galera.lb.refused", l, Listener::refusedMaxConnections).tags(tags)
+                        .tag("reason", "max-connections").description("clients refused with a MySQL error")
+                        .register(registry));
+    }
+
+    private List<Meter> serverMeters(String listener, Server s) {
+        Tags tags = Tags.of("listener", listener, "server", s.name());
+        return List.of(
+                Gauge.builder("galera.lb.sessions.current", s, Server::activeSessions).tags(tags)
+                        .description("sessions attached to the server").register(registry),
+                FunctionCounter.builder("galera.lb.sessions", s, Server::totalSessions).tags(tags)
+                        .description("sessions sent to the server").register(registry),
+                FunctionCounter.builder("galera.lb.bytes.in", s, Server::bytesFromClients).tags(tags)
+                        .description("bytes from clients to the server").register(registry),
+                FunctionCounter.builder("galera.lb.bytes.out", s, Server::bytesToClients).tags(tags)
+                        .description("bytes from the server to clients").register(registry),
+                FunctionCounter.builder("galera.lb.connect.failures", s, Server::connectFailures).tags(tags)
+                        .description("connects refused or timed out").register(registry),
+                FunctionCounter.builder("galera.lb.idle.closed.by.server", s, Server::idleClosedByServer).tags(tags)
+                        .description("sessions the server closed while they waited for their client").register(registry));
+    }
+}
