@@ -219,11 +219,11 @@ class RelayTest {
 
     @Test
     void aServerThatDoesNotAcceptTimesOutAndTheNextOneIsTried() throws Exception {
-        try (ServerSocket blackhole = fullBacklog();
+        try (Blackhole blackhole = fullBacklog();
              TestBackend backend = new TestBackend(s -> s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII)));
              ProxyHarness proxy = ProxyHarness.builder()
                      .timeouts(Duration.ofMillis(300), Duration.ofHours(1), Duration.ofHours(1))
-                     .server("blackhole", blackhole.getLocalPort())
+                     .server("blackhole", blackhole.port())
                      .server("live", backend.port())
                      .start()) {
             for (int i = 0; i < 4; i++) {
@@ -237,10 +237,10 @@ class RelayTest {
 
     @Test
     void aConnectTimeoutIsNamedInTheError() throws Exception {
-        try (ServerSocket blackhole = fullBacklog();
+        try (Blackhole blackhole = fullBacklog();
              ProxyHarness proxy = ProxyHarness.builder()
                      .timeouts(Duration.ofMillis(300), Duration.ofHours(1), Duration.ofHours(1))
-                     .server("blackhole", blackhole.getLocalPort())
+                     .server("blackhole", blackhole.port())
                      .start();
              Socket client = proxy.connect()) {
             MysqlErr err = MysqlErr.read(client.getInputStream());
@@ -252,7 +252,21 @@ class RelayTest {
      * A listening socket whose accept queue is full: Linux drops further SYNs, so a connect to
      * it neither succeeds nor is refused, like a server that is up but overwhelmed.
      */
-    private static ServerSocket fullBacklog() throws IOException {
+    private record Blackhole(ServerSocket socket, List<Socket> fillers) implements AutoCloseable {
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (Socket f : fillers) {
+                f.close();
+            }
+            socket.close();
+        }
+    }
+
+    private static Blackhole fullBacklog() throws IOException {
         ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         List<Socket> fillers = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
@@ -265,35 +279,14 @@ class RelayTest {
                 break;
             }
         }
-        Socket probe = new Socket();
         boolean dropped = false;
-        try {
+        try (Socket probe = new Socket()) {
             probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()), 300);
         } catch (SocketTimeoutException e) {
             dropped = true;
-        } finally {
-            probe.close();
         }
         assertThat(dropped).as("a full accept queue drops new connects on this kernel").isTrue();
-        return new ServerSocket() {
-            {
-                // Keep the fillers alive as long as the blackhole.
-            }
-
-            @Override
-            public int getLocalPort() {
-                return s.getLocalPort();
-            }
-
-            @Override
-            public void close() throws IOException {
-                for (Socket f : fillers) {
-                    f.close();
-                }
-                s.close();
-                super.close();
-            }
-        };
+        return new Blackhole(s, fillers);
     }
 
     @Test

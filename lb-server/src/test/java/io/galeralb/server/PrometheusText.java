@@ -23,11 +23,7 @@ final class PrometheusText {
         for (String line : text.split("\n")) {
             lineNo++;
             if (line.isEmpty() || line.startsWith("#")) {
-                if (line.startsWith("# ") && !line.startsWith("# HELP ") && !line.startsWith("# TYPE ")
-                        && !line.startsWith("# EOF")) {
-                    continue; // other comments are allowed
-                }
-                continue;
+                continue; // HELP, TYPE and other comments
             }
             out.add(sample(line, lineNo));
         }
