@@ -3,11 +3,7 @@ package io.galeralb.health;
 import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ServerConfig;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -27,22 +23,7 @@ final class GaleraCheck extends JdbcCheck {
 
     @Override
     CheckResult query(Connection c) throws SQLException {
-        Map<String, String> values = new HashMap<>();
-        try (Statement s = c.createStatement()) {
-            boolean isResult = s.execute(QUERY);
-            while (true) {
-                if (isResult) {
-                    try (ResultSet rs = s.getResultSet()) {
-                        while (rs.next()) {
-                            values.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(2));
-                        }
-                    }
-                } else if (s.getUpdateCount() == -1) {
-                    break;
-                }
-                isResult = s.getMoreResults();
-            }
-        }
+        Map<String, String> values = StatusQuery.run(c, QUERY);
         CheckResult r = GaleraVerdict.evaluate(values, config);
         String wait = values.get("wait_timeout");
         String interactive = values.get("interactive_timeout");

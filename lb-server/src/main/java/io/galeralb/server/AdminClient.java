@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * How the CLI finds and talks to the running instance of a configuration: the lock file names
@@ -60,6 +61,13 @@ final class AdminClient {
 
     /** The HTTP status and the JSON body of a call. */
     record Answer(int status, Map<String, Object> body) {
+
+        /** Prints the answer's message (stdout when it is ok, stderr when not); 0 when ok, else 1. */
+        int print(CommandSpec spec) {
+            boolean ok = Boolean.TRUE.equals(body.get("ok"));
+            (ok ? spec.commandLine().getOut() : spec.commandLine().getErr()).println(body.get("message"));
+            return ok ? 0 : 1;
+        }
     }
 
     Answer call(String method, String path, Duration timeout) throws Unreachable {

@@ -12,20 +12,17 @@ import io.galeralb.config.ServerConfig;
 import io.galeralb.health.CheckResult;
 import io.galeralb.health.CheckResult.NodeTimeouts;
 import io.galeralb.health.GaleraVerdict;
+import io.galeralb.health.StatusQuery;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -244,27 +241,12 @@ final class DoctorCommand implements Callable<Integer> {
         p.setProperty("socketTimeout", Integer.toString(ms));
         p.setProperty("allowMultiQueries", "true");
         String host = s.address().host().contains(":") ? "[" + s.address().host() + "]" : s.address().host();
-        Map<String, String> v = new HashMap<>();
-        try (Connection c = DriverManager.getConnection("jdbc:mariadb://" + host + ":" + s.address().port() + "/", p);
-             Statement st = c.createStatement()) {
-            boolean isResult = st.execute("SHOW GLOBAL STATUS WHERE Variable_name LIKE 'wsrep_%' "
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://" + host + ":" + s.address().port() + "/", p)) {
+            return StatusQuery.run(c, "SHOW GLOBAL STATUS WHERE Variable_name LIKE 'wsrep_%' "
                     + "OR Variable_name = 'Threads_connected'; SHOW GLOBAL VARIABLES WHERE Variable_name IN "
                     + "('wsrep_on','wsrep_desync','wsrep_reject_queries','wsrep_sst_donor_rejects_queries',"
                     + "'read_only','wait_timeout','interactive_timeout','max_connections','wsrep_cluster_name')");
-            while (true) {
-                if (isResult) {
-                    try (ResultSet rs = st.getResultSet()) {
-                        while (rs.next()) {
-                            v.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(2));
-                        }
-                    }
-                } else if (st.getUpdateCount() == -1) {
-                    break;
-                }
-                isResult = st.getMoreResults();
-            }
         }
-        return v;
     }
 
     private static long parse(String s) {

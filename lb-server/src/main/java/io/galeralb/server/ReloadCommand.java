@@ -28,11 +28,7 @@ final class ReloadCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            AdminClient.Answer a = AdminClient.forConfig(config)
-                    .call("POST", "/reload", Duration.ofSeconds(timeoutSeconds));
-            boolean ok = Boolean.TRUE.equals(a.body().get("ok"));
-            (ok ? spec.commandLine().getOut() : spec.commandLine().getErr()).println(a.body().get("message"));
-            return ok ? 0 : 1;
+            return AdminClient.forConfig(config).call("POST", "/reload", Duration.ofSeconds(timeoutSeconds)).print(spec);
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
             return 2;

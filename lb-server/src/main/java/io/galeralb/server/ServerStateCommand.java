@@ -30,12 +30,8 @@ abstract class ServerStateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            AdminClient.Answer a = AdminClient.forConfig(config).call("POST",
-                    "/servers/" + listener + "/" + server + "/state", "{\"state\": \"" + spec.name() + "\"}",
-                    Duration.ofSeconds(30));
-            boolean ok = Boolean.TRUE.equals(a.body().get("ok"));
-            (ok ? spec.commandLine().getOut() : spec.commandLine().getErr()).println(a.body().get("message"));
-            return ok ? 0 : 1;
+            return AdminClient.forConfig(config).call("POST", "/servers/" + listener + "/" + server + "/state",
+                    "{\"state\": \"" + spec.name() + "\"}", Duration.ofSeconds(30)).print(spec);
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
             return 2;
