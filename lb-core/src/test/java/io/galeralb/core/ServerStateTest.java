@@ -55,8 +55,10 @@ class ServerStateTest {
     void closeSessionsEndsTheSessionsOfThatServerOnly() throws Exception {
         try (TestBackend a = greeter("a"); TestBackend b = greeter("b");
              ProxyHarness proxy = ProxyHarness.builder().server("a", a.port()).server("b", b.port()).start();
-             Socket c1 = proxy.connect(); Socket c2 = proxy.connect()) {
+             Socket c1 = proxy.connect()) {
+            // One after the other: the first session is counted before the second is balanced.
             int first = c1.getInputStream().read();
+            Socket c2 = proxy.connect();
             int second = c2.getInputStream().read();
             assertThat(new int[] {first, second}).containsExactlyInAnyOrder('a', 'b');
             Socket onA = first == 'a' ? c1 : c2;
@@ -67,6 +69,7 @@ class ServerStateTest {
             onB.getOutputStream().write('x');
             await().until(() -> proxy.listener.activeSessions() == 1);
             assertThat(proxy.listener.pool().server("b").activeSessions()).isEqualTo(1);
+            c2.close();
         }
     }
 
