@@ -30,8 +30,7 @@ abstract class JdbcCheck implements HealthCheck {
 
     JdbcCheck(HealthConfig config, ServerConfig server) {
         this.config = config;
-        String host = server.address().host().contains(":") ? "[" + server.address().host() + "]" : server.address().host();
-        this.url = "jdbc:mariadb://" + host + ":" + server.address().port() + "/";
+        this.url = "jdbc:mariadb://" + server.address() + "/"; // HostPort brackets IPv6
         int timeoutMs = (int) Math.max(1, config.timeout().toMillis());
         properties.setProperty("user", config.user().orElse(""));
         // In Properties, never in the URL: the URL may end up in an exception message or a log.

@@ -3,10 +3,9 @@ package io.galeralb.server;
 import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
 import io.galeralb.config.GaleraLbConfig;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -18,15 +17,15 @@ final class CheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
-    Path config;
+    @Mixin
+    ConfigOption configOption;
 
     @Override
     public Integer call() {
         try {
-            GaleraLbConfig c = ConfigLoader.load(config);
+            GaleraLbConfig c = ConfigLoader.load(configOption.file);
             int servers = c.listeners().values().stream().mapToInt(l -> l.servers().size()).sum();
-            spec.commandLine().getOut().printf("OK: %s: %d listener(s), %d server(s)%n", config,
+            spec.commandLine().getOut().printf("OK: %s: %d listener(s), %d server(s)%n", configOption.file,
                     c.listeners().size(), servers);
             return 0;
         } catch (ConfigException e) {

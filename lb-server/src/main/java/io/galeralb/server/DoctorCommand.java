@@ -15,7 +15,6 @@ import io.galeralb.health.GaleraVerdict;
 import io.galeralb.health.StatusQuery;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -31,6 +30,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -48,8 +48,8 @@ final class DoctorCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
-    Path config;
+    @Mixin
+    ConfigOption configOption;
 
     @Option(names = "--json", description = "print the findings as JSON")
     boolean json;
@@ -76,8 +76,8 @@ final class DoctorCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         GaleraLbConfig cfg;
         try {
-            cfg = ConfigLoader.load(config);
-            ok("config", config + " is valid: " + cfg.listeners().size() + " listener(s)");
+            cfg = ConfigLoader.load(configOption.file);
+            ok("config", configOption.file + " is valid: " + cfg.listeners().size() + " listener(s)");
         } catch (ConfigException e) {
             fail("config", e.getMessage());
             return report();
@@ -96,13 +96,13 @@ final class DoctorCommand implements Callable<Integer> {
         Optional<Long> pid = holder.get("pid") instanceof Number n && ProcessHandle.of(n.longValue())
                 .map(ProcessHandle::isAlive).orElse(false) ? Optional.of(n.longValue()) : Optional.empty();
         if (pid.isEmpty()) {
-            warn("instance", "galera-lb is not running for " + config);
+            warn("instance", "galera-lb is not running for " + configOption.file);
             return pid;
         }
         try {
-            AdminClient.Answer a = AdminClient.forConfig(config).call("GET", "/status", Duration.ofSeconds(10));
+            AdminClient.Answer a = AdminClient.forConfig(configOption.file).call("GET", "/status", Duration.ofSeconds(10));
             Object loaded = a.body().get("sha256");
-            String onDisk = Instance.sha256(config);
+            String onDisk = Instance.sha256(configOption.file);
             if (onDisk.equals(loaded)) {
                 ok("instance", "galera-lb PID " + pid.get() + " runs this file (generation " + a.body().get("generation")
                         + ", sha256 " + onDisk.substring(0, 12) + ")");
@@ -240,8 +240,7 @@ final class DoctorCommand implements Callable<Integer> {
         p.setProperty("connectTimeout", Integer.toString(ms));
         p.setProperty("socketTimeout", Integer.toString(ms));
         p.setProperty("allowMultiQueries", "true");
-        String host = s.address().host().contains(":") ? "[" + s.address().host() + "]" : s.address().host();
-        try (Connection c = DriverManager.getConnection("jdbc:mariadb://" + host + ":" + s.address().port() + "/", p)) {
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://" + s.address() + "/", p)) {
             return StatusQuery.run(c, "SHOW GLOBAL STATUS WHERE Variable_name LIKE 'wsrep_%' "
                     + "OR Variable_name = 'Threads_connected'; SHOW GLOBAL VARIABLES WHERE Variable_name IN "
                     + "('wsrep_on','wsrep_desync','wsrep_reject_queries','wsrep_sst_donor_rejects_queries',"

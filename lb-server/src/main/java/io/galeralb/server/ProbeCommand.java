@@ -26,6 +26,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -45,8 +46,8 @@ final class ProbeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
-    Path config;
+    @Mixin
+    ConfigOption configOption;
 
     @Option(names = {"-l", "--listener"}, paramLabel = "NAME", description = "the listener (default: the first)")
     String listener;
@@ -69,14 +70,14 @@ final class ProbeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         GaleraLbConfig cfg;
         try {
-            cfg = ConfigLoader.load(config);
+            cfg = ConfigLoader.load(configOption.file);
         } catch (ConfigException e) {
             err.println(e.getMessage());
             return 2;
         }
         ListenerConfig l = listener == null ? cfg.listeners().values().iterator().next() : cfg.listeners().get(listener);
         if (l == null) {
-            err.println("no listener " + listener + " in " + config + " (listeners: "
+            err.println("no listener " + listener + " in " + configOption.file + " (listeners: "
                     + String.join(", ", cfg.listeners().keySet()) + ")");
             return 2;
         }
@@ -157,8 +158,7 @@ final class ProbeCommand implements Callable<Integer> {
             p.setProperty("password", Files.readString(passwordFile, StandardCharsets.UTF_8).strip());
         }
         p.setProperty("connectTimeout", Integer.toString(TIMEOUT_MS));
-        String host = target.host().contains(":") ? "[" + target.host() + "]" : target.host();
-        Connection c = DriverManager.getConnection("jdbc:mariadb://" + host + ":" + target.port() + "/", p);
+        Connection c = DriverManager.getConnection("jdbc:mariadb://" + target + "/", p);
         held.add(c);
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT @@wsrep_node_name")) {
             rs.next();

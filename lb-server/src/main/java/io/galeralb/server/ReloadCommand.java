@@ -1,10 +1,10 @@
 package io.galeralb.server;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -18,8 +18,8 @@ final class ReloadCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
-    Path config;
+    @Mixin
+    ConfigOption configOption;
 
     @Option(names = "--timeout", defaultValue = "60", paramLabel = "SECONDS",
             description = "how long to wait for the outcome (default ${DEFAULT-VALUE})")
@@ -28,7 +28,7 @@ final class ReloadCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            return AdminClient.forConfig(config).call("POST", "/reload", Duration.ofSeconds(timeoutSeconds)).print(spec);
+            return AdminClient.forConfig(configOption.file).call("POST", "/reload", Duration.ofSeconds(timeoutSeconds)).print(spec);
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
             return 2;

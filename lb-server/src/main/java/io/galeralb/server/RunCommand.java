@@ -1,13 +1,12 @@
 package io.galeralb.server;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import sun.misc.Signal;
 
 /** {@code galera-lb run}: binds the listeners and serves until SIGTERM or SIGINT; SIGHUP reloads. */
@@ -19,8 +18,8 @@ final class RunCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
-    Path config;
+    @Mixin
+    ConfigOption configOption;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -41,14 +40,14 @@ final class RunCommand implements Callable<Integer> {
                 log.warn("SIGHUP received while starting: ignored; send it again once galera-lb has started");
                 return;
             }
-            log.info("SIGHUP received: reloading {}", config);
+            log.info("SIGHUP received: reloading {}", configOption.file);
             Thread reload = new Thread(instance::reload, "sighup-reload");
             reload.setDaemon(true);
             reload.start();
         });
         Instance instance;
         try {
-            instance = Instance.start(config);
+            instance = Instance.start(configOption.file);
         } catch (Instance.Refused e) {
             log.error("refused to start: {}", e.getMessage());
             return 1;

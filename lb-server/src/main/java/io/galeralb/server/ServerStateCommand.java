@@ -1,11 +1,10 @@
 package io.galeralb.server;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -18,8 +17,8 @@ abstract class ServerStateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
-    Path config;
+    @Mixin
+    ConfigOption configOption;
 
     @Parameters(index = "0", paramLabel = "LISTENER")
     String listener;
@@ -30,7 +29,7 @@ abstract class ServerStateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            return AdminClient.forConfig(config).call("POST", "/servers/" + listener + "/" + server + "/state",
+            return AdminClient.forConfig(configOption.file).call("POST", "/servers/" + listener + "/" + server + "/state",
                     "{\"state\": \"" + spec.name() + "\"}", Duration.ofSeconds(30)).print(spec);
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -23,8 +24,8 @@ final class StatusCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
-    Path config;
+    @Mixin
+    ConfigOption configOption;
 
     @Option(names = "--json", description = "print the admin API's JSON as it is")
     boolean json;
@@ -34,7 +35,7 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         AdminClient.Answer a;
         try {
-            a = AdminClient.forConfig(config).call("GET", "/status", Duration.ofSeconds(10));
+            a = AdminClient.forConfig(configOption.file).call("GET", "/status", Duration.ofSeconds(10));
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
             return 2;
