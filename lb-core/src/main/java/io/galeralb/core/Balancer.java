@@ -7,8 +7,8 @@ import java.util.function.Predicate;
 interface Balancer {
 
     /**
-     * The chosen server among those {@code eligible} accepts, or null when none is left. The
-     * caller acquires the server.
+     * Chooses a server among those {@code eligible} accepts and counts the new session on it
+     * ({@link Server#acquire}); null when none is left.
      */
-    Server choose(List<Server> servers, Predicate<Server> eligible);
+    Server acquire(List<Server> servers, Predicate<Server> eligible);
 }

@@ -34,11 +34,12 @@ final class RoundRobinBalancer implements Balancer {
     }
 
     @Override
-    public Server choose(List<Server> servers, Predicate<Server> eligible) {
+    public Server acquire(List<Server> servers, Predicate<Server> eligible) {
         long start = next.getAndIncrement();
         for (int i = 0; i < order.length; i++) {
             Server s = servers.get(order[(int) ((start + i) % order.length)]);
             if (eligible.test(s)) {
+                s.acquire();
                 return s;
             }
         }

@@ -157,8 +157,22 @@ public final class Server {
         sessions.add(client);
     }
 
+    /** Counts a new session on this server. */
     void acquire() {
-        maxSessions.accumulateAndGet(activeSessions.incrementAndGet(), Math::max);
+        counted(activeSessions.incrementAndGet());
+    }
+
+    /** Counts a new session only if the server still has {@code seen} active sessions. */
+    boolean tryAcquire(int seen) {
+        if (!activeSessions.compareAndSet(seen, seen + 1)) {
+            return false;
+        }
+        counted(seen + 1);
+        return true;
+    }
+
+    private void counted(int active) {
+        maxSessions.accumulateAndGet(active, Math::max);
         totalSessions.increment();
     }
 

@@ -64,10 +64,6 @@ public final class ServerPool {
 
     /** Picks and acquires a server that takes sessions and is not in {@code tried}; null when none is left. */
     Server pick(Set<Server> tried) {
-        Server s = balancer.choose(servers, candidate -> candidate.takesSessions() && !tried.contains(candidate));
-        if (s != null) {
-            s.acquire();
-        }
-        return s;
+        return balancer.acquire(servers, candidate -> candidate.takesSessions() && !tried.contains(candidate));
     }
 }

@@ -32,6 +32,31 @@ class BalancerTest {
     }
 
     @Test
+    void leastconnChoosesAgainWhenAnotherEventLoopTookTheServerMeanwhile() {
+        // s1 is the least loaded when the scan passes it; before the scan ends another event
+        // loop takes two sessions to s1. The pick must not pile a third onto s1 but go to s2.
+        List<Server> servers = pool(Balance.LEASTCONN, 1, 1, 1).servers();
+        Server s1 = servers.get(0);
+        Server s2 = servers.get(1);
+        Server s3 = servers.get(2);
+        s2.acquire();
+        s3.acquire();
+        s3.acquire();
+        s3.acquire();
+        boolean[] raced = {false};
+        Server picked = new LeastConnBalancer().acquire(servers, candidate -> {
+            if (candidate == s3 && !raced[0]) {
+                raced[0] = true;
+                s1.acquire();
+                s1.acquire();
+            }
+            return true;
+        });
+        assertThat(picked).isSameAs(s2);
+        assertThat(servers).extracting(Server::activeSessions).containsExactly(2, 2, 3);
+    }
+
+    @Test
     void leastconnSpreadsHeldSessionsEvenly() {
         assertThat(pickHeld(pool(Balance.LEASTCONN, 1, 1, 1), 60)).containsOnly(
                 Map.entry("s1", 20), Map.entry("s2", 20), Map.entry("s3", 20));
