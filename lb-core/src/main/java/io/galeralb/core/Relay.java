@@ -75,30 +75,34 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             Channel peer = peer();
-            if (peer == null || !peer.isActive()) {
-                ctx.close();
+            if (peer == null || !peer.isActive() || ((DuplexChannel) peer).isInputShutdown()) {
+                // Both directions have ended (or there is no one left to tell): close both sides
+                // once what is queued for them is written. A shutdown of output first would only
+                // cost Netty an exception with a stack trace per session; the FIN goes out with
+                // the close all the same.
+                if (peer != null) {
+                    closeOnFlush(peer);
+                }
+                closeOnFlush(ctx.channel());
                 return;
             }
             endOutput(peer);
-            closeIfBothDone((DuplexChannel) ctx.channel());
             return;
         }
         ctx.fireUserEventTriggered(evt);
     }
 
-    /** Sends everything written to {@code ch} so far, then the end of stream (a FIN). */
+    /**
+     * Sends everything written to {@code ch} so far, then the end of stream (a FIN), keeping the
+     * other direction open: half-close passes through. The session ends when {@code ch}'s own
+     * input ends too (see {@link #userEventTriggered}).
+     */
     static void endOutput(Channel ch) {
         ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-            if (ch instanceof DuplexChannel d && d.isActive()) {
-                d.shutdownOutput().addListener(x -> closeIfBothDone(d));
+            if (ch instanceof DuplexChannel d && d.isActive() && !d.isOutputShutdown()) {
+                d.shutdownOutput();
             }
         });
-    }
-
-    private static void closeIfBothDone(DuplexChannel ch) {
-        if (ch.isInputShutdown() && ch.isOutputShutdown()) {
-            ch.close();
-        }
     }
 
     @Override
@@ -116,7 +120,7 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
     static void closeOnFlush(Channel ch) {
         if (ch.isActive()) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        } else {
+        } else if (ch.isOpen()) {
             ch.close();
         }
     }
