@@ -5,7 +5,12 @@ public enum Balance {
     /** The server with the fewest sessions relative to its weight; ties broken at random. */
     LEASTCONN("leastconn"),
     /** Servers in turn, each as often as its weight says. */
-    ROUNDROBIN("roundrobin");
+    ROUNDROBIN("roundrobin"),
+    /**
+     * Single writer: every session goes to one server, chosen among the UP servers by priority
+     * (then name), and kept while it stays UP.
+     */
+    FIRST("first");
 
     private final String yamlName;
 

@@ -9,7 +9,7 @@ import java.util.Objects;
 /**
  * What a reload changes: the difference between the running configuration and a new one.
  * A listener whose bind address changes is removed and added; a server whose address changes
- * likewise; a server whose weight alone changes is changed in place.
+ * likewise; a server whose weight or priority alone changes is changed in place.
  *
  * @param listenersAdded   names of listeners to bind
  * @param listenersRemoved names of listeners to stop
@@ -24,8 +24,8 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
      *
      * @param serversAdded    new servers (checked before they receive sessions)
      * @param serversRemoved  servers that go (drained)
-     * @param serversChanged  servers whose weight changes
-     * @param settingsChanged listener settings that differ (balance, max-connections, timeouts, health, on-server-down)
+     * @param serversChanged  servers whose weight or priority changes
+     * @param settingsChanged listener settings that differ (balance, max-connections, timeouts, health, on-server-down, failback, writer-lease)
      */
     public record ListenerChange(List<String> serversAdded, List<String> serversRemoved, List<String> serversChanged,
                                  List<String> settingsChanged) {
@@ -89,7 +89,7 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
             ServerConfig s = l.servers().get(ns.name());
             if (s == null || !ns.address().equals(s.address())) {
                 sAdded.add(ns.name());
-            } else if (ns.weight() != s.weight()) {
+            } else if (ns.weight() != s.weight() || ns.priority() != s.priority()) {
                 sChanged.add(ns.name());
             }
         }
@@ -108,6 +108,12 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
         }
         if (l.onServerDown() != n.onServerDown()) {
             settings.add("on-server-down");
+        }
+        if (l.failback() != n.failback()) {
+            settings.add("failback");
+        }
+        if (!l.writerLease().equals(n.writerLease())) {
+            settings.add("writer-lease");
         }
         return new ListenerChange(List.copyOf(sAdded), List.copyOf(sRemoved), List.copyOf(sChanged), List.copyOf(settings));
     }

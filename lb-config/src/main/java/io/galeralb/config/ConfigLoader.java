@@ -44,9 +44,11 @@ public final class ConfigLoader {
             Set.of("listeners", "admin", "lock-file", "shutdown-grace", "drain-timeout");
     private static final Set<String> ADMIN_KEYS = Set.of("bind", "token-file");
     private static final Set<String> LISTENER_KEYS =
-            Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "servers");
+            Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "failback",
+                    "writer-lease", "servers");
     private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle");
-    private static final Set<String> SERVER_KEYS = Set.of("address", "weight");
+    private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority");
+    private static final Set<String> WRITER_LEASE_KEYS = Set.of("schema", "table");
     private static final Set<String> HEALTH_KEYS = Set.of("type", "user", "password", "password-env",
             "password-file", "interval", "fast-interval", "timeout", "rise", "fall", "available-when-donor", "available-when-read-only",
             "max-recv-queue");
@@ -261,15 +263,59 @@ public final class ConfigLoader {
                     Optional<HostPort> address =
                             s.requiredString("address").flatMap(x -> s.convert("address", HostPort::parse));
                     int weight = s.integer("weight", 1, ServerConfig.MIN_WEIGHT, ServerConfig.MAX_WEIGHT);
-                    address.ifPresent(a -> servers.putIfAbsent(e.getKey(), new ServerConfig(e.getKey(), a, weight)));
+                    int priority = s.integer("priority", ServerConfig.DEFAULT_PRIORITY, 0, ServerConfig.MAX_PRIORITY);
+                    address.ifPresent(a -> servers.putIfAbsent(e.getKey(),
+                            new ServerConfig(e.getKey(), a, weight, priority)));
                 });
             }
         });
+        boolean failback = l.bool("failback", false);
+        Optional<WriterLeaseConfig> writerLease = readWriterLease(l, problems);
+        for (String key : List.of("failback", "writer-lease")) {
+            if (balance != Balance.FIRST && l.value(key).isPresent()) {
+                problems.add(l.keyNode(key).orElseThrow(), l.child(key), key + " applies to balance: first (single "
+                        + "writer) only; this listener balances " + balance.yamlName());
+            }
+        }
+        if (writerLease.isPresent() && health.map(h -> h.type() == HealthCheckType.TCP || h.user().isEmpty()).orElse(true)) {
+            problems.add(l.keyNode("writer-lease").orElseThrow(), l.child("writer-lease"), "writer-lease reads and "
+                    + "writes its table with the health check's user: give health a type galera or mysql, a user and "
+                    + "a password");
+        }
         if (problems.errors().size() != before || bind.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new ListenerConfig(name, bind.get(), balance, maxConnections, timeouts, health,
-                onServerDown, servers));
+                onServerDown, failback, writerLease, servers));
+    }
+
+    /** {@code writer-lease: true}, or a mapping with schema and table; absent or false: no lease. */
+    private static Optional<WriterLeaseConfig> readWriterLease(YamlMapping l, YamlMapping.Problems problems) {
+        Optional<Node> given = l.value("writer-lease");
+        if (given.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!(given.get() instanceof MappingNode)) {
+            return l.bool("writer-lease", false) ? Optional.of(WriterLeaseConfig.DEFAULTS) : Optional.empty();
+        }
+        return l.mapping("writer-lease").flatMap(m -> {
+            m.rejectUnknownKeys(WRITER_LEASE_KEYS);
+            Optional<String> schema = m.convert("schema", ConfigLoader::identifier);
+            Optional<String> table = m.convert("table", ConfigLoader::identifier);
+            if (m.value("schema").isPresent() && schema.isEmpty() || m.value("table").isPresent() && table.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(new WriterLeaseConfig(schema.orElse(WriterLeaseConfig.DEFAULTS.schema()),
+                    table.orElse(WriterLeaseConfig.DEFAULTS.table())));
+        });
+    }
+
+    private static String identifier(String text) {
+        if (!WriterLeaseConfig.IDENTIFIER.matcher(text).matches()) {
+            throw new IllegalArgumentException("expected a plain SQL identifier (letters, digits, _ and $, "
+                    + "not starting with a digit, at most 64), got \"" + text + "\"");
+        }
+        return text;
     }
 
     private static Timeouts readTimeouts(YamlMapping t) {

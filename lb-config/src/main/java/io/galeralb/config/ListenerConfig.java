@@ -16,6 +16,10 @@ import java.util.Optional;
  * @param timeouts       connect and idle timeouts
  * @param health         how servers are checked, when the file says so
  * @param onServerDown   what happens to a server's sessions when it goes DOWN
+ * @param failback       {@code balance: first} only: move the writer back to a server of better
+ *                       priority as soon as it is UP again (off: the writer stays while it is UP)
+ * @param writerLease    {@code balance: first} only: record the writer in the cluster, so that
+ *                       every instance agrees on it
  * @param servers        the servers by name, in file order
  */
 public record ListenerConfig(
@@ -26,6 +30,8 @@ public record ListenerConfig(
         Timeouts timeouts,
         Optional<HealthConfig> health,
         OnServerDown onServerDown,
+        boolean failback,
+        Optional<WriterLeaseConfig> writerLease,
         Map<String, ServerConfig> servers) {
 
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
@@ -42,6 +48,10 @@ public record ListenerConfig(
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(health, "health");
         Objects.requireNonNull(onServerDown, "onServerDown");
+        Objects.requireNonNull(writerLease, "writerLease");
+        if (balance != Balance.FIRST && (failback || writerLease.isPresent())) {
+            throw new IllegalArgumentException("listener " + name + ": failback and writer-lease need balance first");
+        }
         servers = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(servers, "servers")));
         if (servers.isEmpty()) {
             throw new IllegalArgumentException("listener " + name + " has no servers");

@@ -5,14 +5,18 @@ import java.util.Objects;
 /**
  * One backend server of a listener.
  *
- * @param name    the operator's name for it, unique within its listener
- * @param address where to connect
- * @param weight  relative share of sessions, 1 to 256
+ * @param name     the operator's name for it, unique within its listener
+ * @param address  where to connect
+ * @param weight   relative share of sessions, 1 to 256
+ * @param priority order of preference for {@code balance: first}: the lowest number is the
+ *                 first choice of writer, ties go by name
  */
-public record ServerConfig(String name, HostPort address, int weight) {
+public record ServerConfig(String name, HostPort address, int weight, int priority) {
 
     public static final int MIN_WEIGHT = 1;
     public static final int MAX_WEIGHT = 256;
+    public static final int DEFAULT_PRIORITY = 1;
+    public static final int MAX_PRIORITY = 1000;
 
     public ServerConfig {
         Objects.requireNonNull(name, "name");
@@ -20,5 +24,13 @@ public record ServerConfig(String name, HostPort address, int weight) {
         if (weight < MIN_WEIGHT || weight > MAX_WEIGHT) {
             throw new IllegalArgumentException("weight " + weight + " out of range");
         }
+        if (priority < 0 || priority > MAX_PRIORITY) {
+            throw new IllegalArgumentException("priority " + priority + " out of range");
+        }
+    }
+
+    /** A server with the default priority. */
+    public ServerConfig(String name, HostPort address, int weight) {
+        this(name, address, weight, DEFAULT_PRIORITY);
     }
 }

@@ -104,8 +104,22 @@ public final class Server {
     }
 
     /** Whether a new session may be sent here now: healthy, and not drained or in maintenance. */
-    boolean takesSessions() {
+    /** UP and READY: new sessions may go here (and, for {@code balance: first}, it may be the writer). */
+    public boolean takesSessions() {
         return up && adminState == AdminState.READY;
+    }
+
+    /** Order of preference as writer ({@code balance: first}): lower first. */
+    public int priority() {
+        return config.priority();
+    }
+
+    /** Why no new session may go here, for messages: DOWN with the check's reason, or the operator's state. */
+    public String unavailableReason() {
+        if (adminState != AdminState.READY) {
+            return adminState + " (set by an operator)";
+        }
+        return up ? "UP" : "DOWN (" + downReason + ")";
     }
 
     /** For an operator: MAINT or DRAIN when set, else UP or DOWN. */

@@ -5,13 +5,23 @@ import io.galeralb.config.ServerConfig;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /** The servers of one listener and the balancer that chooses among them. */
 public final class ServerPool {
 
+    static final String NO_WRITER_YET = "no writer chosen yet";
+
     private final List<Server> servers;
+    private final Balance balance;
     private final Balancer balancer;
+    /** {@code balance: first}: where every new session goes; null while there is none. */
+    private volatile Server writer;
+    private volatile String noWriterReason = NO_WRITER_YET;
+    /** While a switchover runs, new sessions wait for the new writer instead of being refused. */
+    private volatile boolean holding;
 
     ServerPool(Collection<ServerConfig> configs, Balance balance) {
         this(configs.stream().map(Server::new).toList(), balance);
@@ -19,10 +29,70 @@ public final class ServerPool {
 
     private ServerPool(List<Server> servers, Balance balance) {
         this.servers = List.copyOf(servers);
+        this.balance = balance;
         this.balancer = switch (balance) {
             case LEASTCONN -> new LeastConnBalancer();
             case ROUNDROBIN -> new RoundRobinBalancer(servers);
+            case FIRST -> new WriterBalancer(() -> writer);
         };
+    }
+
+    public Balance balance() {
+        return balance;
+    }
+
+    /** {@code balance: first}: the server every new session goes to, if there is one. */
+    public Optional<Server> writer() {
+        return Optional.ofNullable(writer);
+    }
+
+    /** Makes {@code server}, one of this pool's, the writer; new sessions go there from now on. */
+    public void writer(Server server) {
+        if (!servers.contains(Objects.requireNonNull(server, "server"))) {
+            throw new IllegalArgumentException(server.name() + " is not a server of this pool");
+        }
+        writer = server;
+        noWriterReason = "";
+    }
+
+    /** Leaves the pool without a writer: new sessions are refused with {@code reason}. */
+    public void noWriter(String reason) {
+        writer = null;
+        noWriterReason = Objects.requireNonNull(reason, "reason");
+    }
+
+    /** Why there is no writer ({@code balance: first}); empty while there is one. */
+    public String noWriterReason() {
+        return noWriterReason;
+    }
+
+    /** While true, sessions that find no writer wait for one (up to the connect timeout). */
+    public void holdNewSessions(boolean hold) {
+        holding = hold;
+    }
+
+    boolean holdsNewSessions() {
+        return holding;
+    }
+
+    /** Why no server could be picked, leaving out those in {@code tried} (their connect failures say why). */
+    String unavailable(Set<Server> tried) {
+        List<String> reasons = new ArrayList<>();
+        if (balance == Balance.FIRST) {
+            Server w = writer;
+            if (w == null) {
+                reasons.add("no writer: " + noWriterReason);
+            } else if (!tried.contains(w)) {
+                reasons.add("writer " + w.name() + ": " + w.unavailableReason());
+            }
+            return String.join(", ", reasons);
+        }
+        for (Server s : servers) {
+            if (!tried.contains(s)) {
+                reasons.add(s.name() + ": " + s.unavailableReason());
+            }
+        }
+        return String.join(", ", reasons);
     }
 
     public List<Server> servers() {
@@ -49,7 +119,16 @@ public final class ServerPool {
                 list.add(fresh);
             }
         }
-        return new ServerPool(list, balance);
+        ServerPool next = new ServerPool(list, balance);
+        Server w = writer;
+        if (balance == Balance.FIRST && this.balance == Balance.FIRST) {
+            if (w != null && list.contains(w)) {
+                next.writer(w);
+            } else if (w == null) {
+                next.noWriter(noWriterReason);
+            }
+        }
+        return next;
     }
 
     /** The server of that name. */

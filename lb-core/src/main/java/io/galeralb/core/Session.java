@@ -1,5 +1,6 @@
 package io.galeralb.core;
 
+import io.galeralb.config.Balance;
 import io.galeralb.config.Durations;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.Timeouts;
@@ -33,6 +34,7 @@ final class Session {
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
     private static final long MAX_IDLE_CHECK_NANOS = TimeUnit.HOURS.toNanos(1);
+    private static final long HOLD_RETRY_MILLIS = 20;
 
     private final Listener listener;
     private final ListenerConfig config;
@@ -40,6 +42,7 @@ final class Session {
     private final Channel client;
     private final Set<Server> tried = new HashSet<>(4);
     private final List<String> failures = new ArrayList<>(4);
+    private final long acceptedNanos = System.nanoTime();
 
     private Server server;
     private Channel backend;
@@ -74,16 +77,21 @@ final class Session {
         }
         Server next = pool.pick(tried);
         if (next == null) {
-            for (Server s : pool.servers()) {
-                if (!tried.contains(s)) {
-                    failures.add(s.name() + ": " + (s.adminState() != AdminState.READY
-                            ? s.adminState() + " (set by an operator)" : "DOWN (" + s.downReason() + ")"));
-                }
+            long waited = System.nanoTime() - acceptedNanos;
+            if (pool.holdsNewSessions() && waited < config.timeouts().connect().toNanos()) {
+                // A switchover is choosing the next writer: wait for it rather than refuse.
+                client.eventLoop().schedule(this::connectNext, HOLD_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+                return;
+            }
+            String unavailable = pool.unavailable(tried);
+            if (!unavailable.isEmpty()) {
+                failures.add(unavailable);
             }
             String servers = String.join(", ", failures);
-            refuse(MysqlErrorPacket.NO_SERVER, "galera-lb: no available server for listener " + config.name()
+            String what = pool.balance() == Balance.FIRST ? "no writer available" : "no available server";
+            refuse(MysqlErrorPacket.NO_SERVER, "galera-lb: " + what + " for listener " + config.name()
                     + " (" + servers + ")");
-            listener.refusedNoServer("no available server (" + servers + ")");
+            listener.refusedNoServer(what + " (" + servers + ")");
             return;
         }
         tried.add(next);

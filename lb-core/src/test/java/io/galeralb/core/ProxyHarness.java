@@ -87,7 +87,7 @@ final class ProxyHarness implements AutoCloseable {
 
         ProxyHarness start() throws ListenerBindException {
             ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", closedPort()), balance,
-                    maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, servers);
+                    maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(), servers);
             return new ProxyHarness(config);
         }
     }

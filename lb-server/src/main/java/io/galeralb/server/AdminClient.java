@@ -5,6 +5,7 @@ import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
 import io.galeralb.config.Secret;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +13,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
@@ -67,6 +70,42 @@ final class AdminClient {
             boolean ok = Boolean.TRUE.equals(body.get("ok"));
             (ok ? spec.commandLine().getOut() : spec.commandLine().getErr()).println(body.get("message"));
             return ok ? 0 : 1;
+        }
+    }
+
+    /**
+     * POSTs {@code jsonBody} and hands each line of a streamed text answer to {@code line}.
+     *
+     * @return null when the answer was streamed; the JSON answer when the call was refused
+     */
+    Answer stream(String path, String jsonBody, Duration timeout, Consumer<String> line)
+            throws Unreachable {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(timeout)
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody))
+                .build();
+        try {
+            HttpResponse<Stream<String>> r =
+                    HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofLines());
+            if (r.statusCode() == 200) {
+                try (Stream<String> lines = r.body()) {
+                    lines.forEach(line);
+                }
+                return null;
+            }
+            String all;
+            try (Stream<String> lines = r.body()) {
+                all = String.join("\n", lines.toList());
+            }
+            return new Answer(r.statusCode(), JSON.std.mapFrom(all));
+        } catch (IOException | UncheckedIOException e) {
+            throw new Unreachable("cannot reach the admin API at " + base + ": "
+                    + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Unreachable("interrupted");
         }
     }
 

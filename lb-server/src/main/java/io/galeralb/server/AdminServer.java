@@ -1,6 +1,7 @@
 package io.galeralb.server;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import io.galeralb.config.Durations;
 import io.galeralb.config.HostPort;
 import io.galeralb.core.AdminState;
 import io.netty.bootstrap.ServerBootstrap;
@@ -17,33 +18,42 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API: {@code GET /status}, {@code POST /reload} and
- * {@code POST /servers/LISTENER/SERVER/state}; the POSTs need the bearer token. A reload blocks
+ * The admin API: {@code GET /status}, {@code POST /reload},
+ * {@code POST /servers/LISTENER/SERVER/state} and {@code POST /listeners/LISTENER/switchover}; the POSTs need the bearer token. A reload blocks
  * (it checks new servers and binds new listeners), so it runs on its own thread, never on the
  * event loop; the answer is written when it is done. Anything malformed gets a 4xx and changes
  * nothing.
@@ -147,9 +157,11 @@ final class AdminServer implements AutoCloseable {
             boolean reload = path.equals("/reload");
             String[] state = path.split("/");
             boolean serverState = state.length == 5 && state[1].equals("servers") && state[4].equals("state");
-            if (!reload && !serverState) {
+            boolean switchover = state.length == 4 && state[1].equals("listeners") && state[3].equals("switchover");
+            if (!reload && !serverState && !switchover) {
                 reply(ctx, HttpResponseStatus.NOT_FOUND, error("no such endpoint: " + path
-                        + " (GET /status, /stats, /metrics; POST /reload, /servers/LISTENER/SERVER/state)"));
+                        + " (GET /status, /stats, /metrics; POST /reload, /servers/LISTENER/SERVER/state, "
+                        + "/listeners/LISTENER/switchover)"));
                 return;
             }
             if (!method.equals(HttpMethod.POST)) {
@@ -177,7 +189,75 @@ final class AdminServer implements AutoCloseable {
                 return;
             }
             String body = req.content().toString(StandardCharsets.UTF_8);
+            if (switchover) {
+                switchover(ctx, state[2], body);
+                return;
+            }
             reloads.execute(() -> setState(ctx, state[2], state[3], body));
+        }
+
+        /**
+         * {@code {"to": "SERVER", "timeout": "30s"}}. Refusals known at once are JSON with a 4xx
+         * status; once the switchover runs, its steps are streamed as lines of text (chunked), the
+         * last one starting with "done:" or "failed:".
+         */
+        private void switchover(ChannelHandlerContext ctx, String listener, String body) {
+            Map<String, Object> request;
+            Duration timeout;
+            try {
+                request = JSON.std.mapFrom(body);
+                timeout = Durations.parse(String.valueOf(request.getOrDefault("timeout", "30s")));
+            } catch (IOException | RuntimeException e) {
+                reply(ctx, HttpResponseStatus.BAD_REQUEST, error("the body must be JSON such as "
+                        + "{\"to\": \"node2\", \"timeout\": \"30s\"}: " + e.getMessage()));
+                return;
+            }
+            if (!(request.get("to") instanceof String to)) {
+                reply(ctx, HttpResponseStatus.BAD_REQUEST, error("name the new writer: {\"to\": \"SERVER\"}"));
+                return;
+            }
+            CompletableFuture<Boolean> done;
+            List<String> early = new ArrayList<>();
+            Object lock = new Object();
+            boolean[] streaming = {false};
+            Consumer<String> report = step -> {
+                synchronized (lock) {
+                    if (streaming[0]) {
+                        ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(step + "\n", StandardCharsets.UTF_8)));
+                    } else {
+                        early.add(step);
+                    }
+                }
+            };
+            try {
+                done = instance.lb().switchover(listener, to, timeout, report);
+            } catch (IllegalArgumentException e) {
+                reply(ctx, HttpResponseStatus.NOT_FOUND, error(e.getMessage()));
+                return;
+            } catch (IllegalStateException e) {
+                reply(ctx, HttpResponseStatus.CONFLICT, error(e.getMessage()));
+                return;
+            }
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            HttpUtil.setTransferEncodingChunked(head, true);
+            synchronized (lock) {
+                ctx.write(head);
+                early.forEach(step -> ctx.write(new DefaultHttpContent(
+                        Unpooled.copiedBuffer(step + "\n", StandardCharsets.UTF_8))));
+                ctx.flush();
+                streaming[0] = true;
+            }
+            done.whenComplete((ok, failure) -> {
+                String last = failure != null ? "failed: " + failure
+                        : Boolean.TRUE.equals(ok) ? "done: the writer of " + listener + " is " + to
+                        : "failed: the writer of " + listener + " was not moved to " + to;
+                synchronized (lock) {
+                    ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(last + "\n", StandardCharsets.UTF_8)));
+                    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+                }
+            });
         }
 
         /** {@code {"state": "ready|drain|maint", "keep-sessions": false}}. */

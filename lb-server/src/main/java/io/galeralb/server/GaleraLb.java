@@ -1,5 +1,6 @@
 package io.galeralb.server;
 
+import io.galeralb.config.Balance;
 import io.galeralb.config.ConfigDiff;
 import io.galeralb.config.Durations;
 import io.galeralb.config.GaleraLbConfig;
@@ -16,6 +17,8 @@ import io.galeralb.health.ServerHealth;
 import io.galeralb.health.Transition;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,11 +28,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,12 +64,28 @@ public final class GaleraLb implements AutoCloseable {
     private final Map<String, Served> served = new LinkedHashMap<>();
     /** Operator states by listener and server; guarded by this; re-applied after every reload. */
     private final Map<String, Map<String, AdminState>> adminStates = new LinkedHashMap<>();
+    /** Writer elections of the balance: first listeners; read by health threads, changed under this. */
+    private final Map<String, WriterElection> elections = new ConcurrentHashMap<>();
+    /** Who this instance is, in a writer lease. */
+    private final String holder;
     private boolean stopped;
 
     private GaleraLb(GaleraLbConfig config, Proxy proxy, MeterRegistry registry) {
         this.config = config;
         this.proxy = proxy;
         this.metrics = new Metrics(registry);
+        this.holder = holderName(config);
+    }
+
+    /** {@code host/pid 1234 (admin 127.0.0.1:9000)}: enough for an operator to find the instance. */
+    private static String holderName(GaleraLbConfig config) {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "unknown-host";
+        }
+        return host + "/pid " + ProcessHandle.current().pid() + " (admin " + config.adminBind() + ")";
     }
 
     /**
@@ -134,6 +155,12 @@ public final class GaleraLb implements AutoCloseable {
                 }
             }
             for (Served s : opened.values()) {
+                if (s.listener().config().balance() == Balance.FIRST) {
+                    // The writer is chosen before the first client arrives.
+                    startElection(s.listener());
+                }
+            }
+            for (Served s : opened.values()) {
                 s.listener().bind();
                 logListener(s.listener());
             }
@@ -142,8 +169,38 @@ public final class GaleraLb implements AutoCloseable {
             for (Served s : opened.values()) {
                 s.health().close();
                 s.listener().stopAccepting();
+                stopElection(s.listener().name());
             }
             throw e;
+        }
+    }
+
+    private void startElection(Listener listener) throws InterruptedException {
+        WriterElection election = new WriterElection(listener, holder);
+        elections.put(listener.name(), election);
+        election.stepNow();
+        election.start();
+    }
+
+    private void stopElection(String listener) {
+        WriterElection election = elections.remove(listener);
+        if (election != null) {
+            election.close();
+        }
+    }
+
+    /** Starts or stops writer elections of listeners whose balance changed to or from first. */
+    private void syncElections() throws InterruptedException {
+        for (Served s : served.values()) {
+            boolean first = s.listener().config().balance() == Balance.FIRST;
+            WriterElection running = elections.get(s.listener().name());
+            if (first && running == null) {
+                startElection(s.listener());
+            } else if (!first && running != null) {
+                stopElection(s.listener().name());
+            } else if (running != null) {
+                running.poke();
+            }
         }
     }
 
@@ -178,11 +235,22 @@ public final class GaleraLb implements AutoCloseable {
             return;
         }
         Server server = found.get();
+        WriterElection election = elections.get(listener.name());
         if (t.up()) {
             server.markUp();
+            if (election != null) {
+                election.poke();
+            }
             return;
         }
         server.markDown(t.reason() + "; " + t.evidence());
+        if (election != null) {
+            if (listener.pool().writer().filter(w -> w == server).isPresent()) {
+                // Sessions arriving while the next writer is chosen wait for it.
+                listener.pool().holdNewSessions(true);
+            }
+            election.poke();
+        }
         if (listener.config().onServerDown() == OnServerDown.SHUTDOWN_SESSIONS) {
             int closed = server.closeSessions();
             if (closed > 0) {
@@ -212,6 +280,7 @@ public final class GaleraLb implements AutoCloseable {
 
         for (String name : diff.listenersRemoved()) {
             Served gone = served.remove(name);
+            stopElection(name);
             gone.health().close();
             gone.listener().stopAccepting();
             drainLater(next.drainTimeout(), () -> gone.listener().closeSessions(), "listener " + name);
@@ -228,6 +297,7 @@ public final class GaleraLb implements AutoCloseable {
         served.putAll(opened);
         config = next;
         reapplyAdminStates();
+        syncElections();
         return diff;
     }
 
@@ -243,6 +313,10 @@ public final class GaleraLb implements AutoCloseable {
         s.adminState(state);
         adminStates.computeIfAbsent(listener, k -> new LinkedHashMap<>()).put(server, state);
         log.info("{}/{}: {} set by an operator", listener, server, state);
+        WriterElection election = elections.get(listener);
+        if (election != null) {
+            election.poke();
+        }
         if (state == AdminState.MAINT && !keepSessions) {
             int closed = s.closeSessions();
             log.info("{}/{}: closed {} session(s) (maint)", listener, server, closed);
@@ -268,6 +342,46 @@ public final class GaleraLb implements AutoCloseable {
         }, timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Moves the writer of a {@code balance: first} listener to {@code server} (see
+     * {@link WriterElection#switchover}); each step is reported to {@code report} as it happens.
+     *
+     * @return completes with true when {@code server} is the writer
+     * @throws IllegalArgumentException for an unknown listener or server, or a listener that does not balance first
+     * @throws IllegalStateException    when {@code server} cannot take sessions (DOWN, DRAIN or MAINT)
+     */
+    public CompletableFuture<Boolean> switchover(String listener, String server, Duration timeout,
+                                                 Consumer<String> report) {
+        WriterElection election;
+        synchronized (this) {
+            Listener l = listener(listener);
+            election = elections.get(listener);
+            if (election == null) {
+                throw new IllegalArgumentException("listener " + listener + " balances " + l.config().balance().yamlName()
+                        + "; switchover needs balance: first");
+            }
+            Server target = l.pool().servers().stream().filter(s -> s.name().equals(server)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("listener " + listener + " has no server " + server
+                            + " (servers: " + String.join(", ", l.pool().servers().stream().map(Server::name).toList())
+                            + ")"));
+            if (!target.takesSessions()) {
+                throw new IllegalStateException("switchover refused: " + server + " is " + target.unavailableReason()
+                        + "; the new writer must be UP and READY");
+            }
+        }
+        log.info("{}: switchover to {} asked for (timeout {})", listener, server, Durations.format(timeout));
+        Consumer<String> logged = step -> {
+            log.info("{}: switchover: {}", listener, step);
+            report.accept(step);
+        };
+        return election.switchover(server, timeout, logged, s -> adminState(listener, s, AdminState.DRAIN, true));
+    }
+
+    /** The writer election of a {@code balance: first} listener, for status and metrics. */
+    Optional<WriterElection.State> writerState(String listener) {
+        return Optional.ofNullable(elections.get(listener)).map(WriterElection::state);
+    }
+
     public GaleraLbConfig config() {
         return config;
     }
@@ -280,7 +394,9 @@ public final class GaleraLb implements AutoCloseable {
     public synchronized void refreshMetrics() {
         Map<String, Map<String, ServerHealth>> health = new LinkedHashMap<>();
         served.forEach((name, s) -> health.put(name, s.health().snapshot()));
-        metrics.sync(listeners(), health);
+        Map<String, WriterElection.State> writers = new LinkedHashMap<>();
+        elections.forEach((name, e) -> writers.put(name, e.state()));
+        metrics.sync(listeners(), health, writers);
     }
 
     public synchronized Listener listener(String name) {
@@ -315,6 +431,7 @@ public final class GaleraLb implements AutoCloseable {
         }
         stopped = true;
         drains.shutdownNow();
+        elections.keySet().forEach(this::stopElection);
         List<CompletableFuture<Void>> drained = new ArrayList<>();
         int open = 0;
         for (Served s : served.values()) {

@@ -285,6 +285,26 @@ final class Instance implements AutoCloseable {
     }
 
     /** The process, its configuration, and every listener and server: {@code GET /status}. */
+    private static Map<String, Object> writerStatus(WriterElection.State w) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("server", w.writer().orElse(null));
+        m.put("no-writer-reason", w.writer().isPresent() ? null : w.noWriterReason());
+        m.put("since", w.since().toString());
+        m.put("reason", w.reason());
+        m.put("changes", w.changes());
+        w.lease().ifPresent(l -> {
+            Map<String, Object> lease = new LinkedHashMap<>();
+            lease.put("writer", l.writer());
+            lease.put("holder", l.holder());
+            lease.put("epoch", l.epoch());
+            lease.put("changed", l.changedAt().toString());
+            lease.put("reason", l.reason());
+            m.put("lease", lease);
+        });
+        w.leaseError().ifPresent(e -> m.put("lease-error", e));
+        return m;
+    }
+
     synchronized Map<String, Object> status() {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("pid", pid);
@@ -303,6 +323,7 @@ final class Instance implements AutoCloseable {
             lm.put("sessions", l.activeSessions());
             lm.put("refused-no-server", l.refusedNoServer());
             lm.put("refused-max-connections", l.refusedMaxConnections());
+            lb.writerState(l.name()).ifPresent(w -> lm.put("writer", writerStatus(w)));
             Map<String, ServerHealth> health = lb.health(l.name()).snapshot();
             List<Object> servers = new ArrayList<>();
             for (Server srv : l.pool().servers()) {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         description = "A TCP load balancer for MySQL/MariaDB Galera clusters.",
         subcommands = {RunCommand.class, CheckCommand.class, ReloadCommand.class, StatusCommand.class, ProbeCommand.class,
                 DoctorCommand.class, ServerStateCommand.Drain.class, ServerStateCommand.Ready.class,
-                ServerStateCommand.Maint.class,
+                ServerStateCommand.Maint.class, SwitchoverCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -46,6 +46,9 @@ final class Metrics {
     private final Map<Listener, List<Meter>> listenerMeters = new IdentityHashMap<>();
     private final Map<Server, Timer> connectTimers = new ConcurrentHashMap<>();
     private final MultiGauge serverState;
+    private final MultiGauge writer;
+    private final MultiGauge writerChanges;
+    private final MultiGauge writerLeaseEpoch;
 
     Metrics(MeterRegistry registry) {
         this.registry = registry;
@@ -63,6 +66,14 @@ final class Metrics {
         }
         serverState = MultiGauge.builder("galera.lb.server.state")
                 .description("1 for each server, labelled with its state and the reason of its last check")
+                .register(registry);
+        writer = MultiGauge.builder("galera.lb.writer")
+                .description("balance: first listeners: 1 for the writer (server=\"\" and the reason while there is none)")
+                .register(registry);
+        writerChanges = MultiGauge.builder("galera.lb.writer.changes")
+                .description("balance: first listeners: times the writer changed since start").register(registry);
+        writerLeaseEpoch = MultiGauge.builder("galera.lb.writer.lease.epoch")
+                .description("balance: first listeners with writer-lease: the epoch of the lease last read")
                 .register(registry);
     }
 
@@ -100,7 +111,20 @@ final class Metrics {
     }
 
     /** Registers the meters of servers and listeners that appeared, removes those of the gone. */
-    synchronized void sync(List<Listener> listeners, Map<String, Map<String, ServerHealth>> health) {
+    synchronized void sync(List<Listener> listeners, Map<String, Map<String, ServerHealth>> health,
+                           Map<String, WriterElection.State> writers) {
+        List<MultiGauge.Row<?>> writerRows = new ArrayList<>();
+        List<MultiGauge.Row<?>> changeRows = new ArrayList<>();
+        List<MultiGauge.Row<?>> epochRows = new ArrayList<>();
+        writers.forEach((listener, w) -> {
+            writerRows.add(MultiGauge.Row.of(Tags.of("listener", listener, "server", w.writer().orElse(""),
+                    "reason", w.writer().isPresent() ? "" : w.noWriterReason()), w.writer().isPresent() ? 1 : 0));
+            changeRows.add(MultiGauge.Row.of(Tags.of("listener", listener), w.changes()));
+            w.lease().ifPresent(l -> epochRows.add(MultiGauge.Row.of(Tags.of("listener", listener), l.epoch())));
+        });
+        writer.register(writerRows, true);
+        writerChanges.register(changeRows, true);
+        writerLeaseEpoch.register(epochRows, true);
         Map<Server, Listener> present = new IdentityHashMap<>();
         for (Listener l : listeners) {
             l.pool().servers().forEach(s -> present.put(s, l));

@@ -62,16 +62,29 @@ final class StatusCommand implements Callable<Integer> {
             Map<String, Object> l = (Map<String, Object>) lo;
             out.printf("%nlistener %s on %s (%s), %s session(s)%n", l.get("name"), l.get("bind"), l.get("balance"),
                     l.get("sessions"));
+            if (l.get("writer") instanceof Map<?, ?> w) {
+                out.println(w.get("server") != null
+                        ? "  writer " + w.get("server") + " since " + shortTime(w.get("since")) + " (" + w.get("reason") + ")"
+                        : "  NO WRITER: " + w.get("no-writer-reason"));
+                if (w.get("lease") instanceof Map<?, ?> lease) {
+                    out.println("  writer lease: " + lease.get("writer") + ", epoch " + lease.get("epoch") + ", set "
+                            + shortTime(lease.get("changed")) + " by " + lease.get("holder"));
+                }
+            }
             out.printf("  %-16s %-22s %-5s %8s  %-20s %s%n", "SERVER", "ADDRESS", "STATE", "SESSIONS", "LAST CHANGE",
                     "REASON");
             for (Object so : (List<Object>) l.get("servers")) {
                 Map<String, Object> srv = (Map<String, Object>) so;
                 Object changed = srv.get("last-change");
                 out.printf("  %-16s %-22s %-5s %8s  %-20s %s%n", srv.get("name"), srv.get("address"), srv.get("state"),
-                        srv.get("sessions"), changed == null ? "-" : String.valueOf(changed).replaceFirst("\\.\\d+Z$", "Z"),
+                        srv.get("sessions"), changed == null ? "-" : shortTime(changed),
                         srv.get("reason"));
             }
         }
         return 0;
+    }
+
+    private static String shortTime(Object instant) {
+        return String.valueOf(instant).replaceFirst("\\.\\d+Z$", "Z");
     }
 }

@@ -1,0 +1,225 @@
+package io.galeralb.health;
+
+import io.galeralb.config.HealthConfig;
+import io.galeralb.config.ServerConfig;
+import io.galeralb.config.WriterLeaseConfig;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Executor;
+
+/**
+ * The writer of one {@code balance: first} listener as recorded in the Galera cluster itself:
+ * one row per listener name in a small table, read with causal consistency and changed only
+ * by a compare-and-set on its epoch, which Galera certifies cluster-wide. Two galera-lb
+ * instances racing to change the writer on different nodes cannot both win: one statement
+ * matches no row (or fails certification) and its instance follows the winner.
+ *
+ * <p>Blocking JDBC: to be used from one thread of its own, never from an event loop. One
+ * connection, to the first node in the list it is given that answers; it moves when that node
+ * leaves the list (is no longer UP).
+ */
+public final class WriterLease implements AutoCloseable {
+
+    /** What the table says. */
+    public record Lease(String writer, String holder, long epoch, Instant changedAt, String reason) {
+    }
+
+    /** The lease could not be read or written: no node answered, or the one that did refused. */
+    public static final class UnavailableException extends Exception {
+        public UnavailableException(String message) {
+            super(message);
+        }
+    }
+
+    private static final Executor ABORT_INLINE = Runnable::run;
+    private static final int ER_DUP_ENTRY = 1062;
+    private static final int ER_LOCK_DEADLOCK = 1213;
+    private static final Duration MIN_TIMEOUT = Duration.ofSeconds(2);
+
+    private final String key;
+    private final WriterLeaseConfig table;
+    private final HealthConfig credentials;
+    private final String holder;
+    private final Properties properties = new Properties();
+    private Connection connection;
+    private String connectedTo;
+
+    /**
+     * @param key         the listener's name: instances sharing a lease must name the listener alike
+     * @param table       where the lease lives
+     * @param credentials the health check's user and password (and timeout), which the lease uses
+     * @param holder      who this instance is, as recorded with each change it makes
+     */
+    public WriterLease(String key, WriterLeaseConfig table, HealthConfig credentials, String holder) {
+        this.key = Objects.requireNonNull(key, "key");
+        this.table = Objects.requireNonNull(table, "table");
+        this.credentials = Objects.requireNonNull(credentials, "credentials");
+        this.holder = Objects.requireNonNull(holder, "holder");
+        Duration timeout = credentials.timeout().compareTo(MIN_TIMEOUT) < 0 ? MIN_TIMEOUT : credentials.timeout();
+        properties.setProperty("user", credentials.user().orElse(""));
+        properties.setProperty("password", credentials.password().value());
+        properties.setProperty("connectTimeout", Long.toString(timeout.toMillis()));
+        properties.setProperty("socketTimeout", Long.toString(timeout.toMillis()));
+        properties.setProperty("tcpKeepAlive", "true");
+        properties.setProperty("connectionAttributes", "program_name:galera-lb-writer-lease");
+    }
+
+    /** This instance, as the table records it. */
+    public String holder() {
+        return holder;
+    }
+
+    /**
+     * Reads the lease through the first of {@code via} that answers (the listener's UP servers,
+     * best first). Empty when no writer was ever recorded for this listener.
+     */
+    public Optional<Lease> read(List<ServerConfig> via) throws UnavailableException {
+        return withConnection(via, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT writer, holder, epoch, changed_at, reason FROM "
+                    + table.qualifiedTable() + " WHERE listener = ?")) {
+                ps.setString(1, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    Timestamp at = rs.getTimestamp(4);
+                    return Optional.of(new Lease(rs.getString(1), rs.getString(2), rs.getLong(3),
+                            at == null ? Instant.EPOCH : at.toInstant(), rs.getString(5)));
+                }
+            }
+        });
+    }
+
+    /**
+     * Records {@code writer} if the lease is still at {@code expectedEpoch} (0: no lease yet).
+     *
+     * @return true if this instance's change won; false if another change came first
+     */
+    public boolean compareAndSet(List<ServerConfig> via, long expectedEpoch, String writer, String reason)
+            throws UnavailableException {
+        return withConnection(via, c -> {
+            try {
+                if (expectedEpoch == 0) {
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table.qualifiedTable()
+                            + " (listener, writer, holder, epoch, changed_at, reason) VALUES (?, ?, ?, 1, NOW(3), ?)")) {
+                        ps.setString(1, key);
+                        ps.setString(2, writer);
+                        ps.setString(3, holder);
+                        ps.setString(4, truncate(reason));
+                        return ps.executeUpdate() == 1;
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("UPDATE " + table.qualifiedTable()
+                        + " SET writer = ?, holder = ?, epoch = epoch + 1, changed_at = NOW(3), reason = ?"
+                        + " WHERE listener = ? AND epoch = ?")) {
+                    ps.setString(1, writer);
+                    ps.setString(2, holder);
+                    ps.setString(3, truncate(reason));
+                    ps.setString(4, key);
+                    ps.setLong(5, expectedEpoch);
+                    return ps.executeUpdate() == 1;
+                }
+            } catch (SQLException e) {
+                if (e.getErrorCode() == ER_DUP_ENTRY || e.getErrorCode() == ER_LOCK_DEADLOCK) {
+                    // Another instance inserted first, or Galera certified its change and not ours.
+                    return false;
+                }
+                throw e;
+            }
+        });
+    }
+
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T withConnection(List<ServerConfig> via, Work<T> work) throws UnavailableException {
+        if (connection != null && via.stream().noneMatch(s -> s.address().toString().equals(connectedTo))) {
+            close(); // its node is no longer UP: read and write through one that is
+        }
+        StringBuilder failures = new StringBuilder();
+        if (connection == null) {
+            for (ServerConfig s : via) {
+                try {
+                    open(s);
+                    break;
+                } catch (SQLException e) {
+                    close();
+                    failures.append(failures.length() == 0 ? "" : "; ").append(s.name()).append(": ")
+                            .append(describe(e));
+                }
+            }
+            if (connection == null) {
+                throw new UnavailableException(via.isEmpty() ? "no server is UP to read the writer lease from"
+                        : "writer lease unreadable (" + failures + ")");
+            }
+        }
+        try {
+            return work.run(connection);
+        } catch (SQLException e) {
+            String where = connectedTo;
+            close();
+            throw new UnavailableException("writer lease unreadable through " + where + ": " + describe(e));
+        }
+    }
+
+    private void open(ServerConfig s) throws SQLException {
+        connection = DriverManager.getConnection("jdbc:mariadb://" + s.address() + "/", properties);
+        connectedTo = s.address().toString();
+        try (Statement st = connection.createStatement()) {
+            // Causal reads: a change committed on any node is seen here before the read answers.
+            st.execute("SET SESSION wsrep_sync_wait = 1");
+            st.execute("CREATE DATABASE IF NOT EXISTS `" + table.schema() + "`");
+            st.execute("CREATE TABLE IF NOT EXISTS " + table.qualifiedTable() + " ("
+                    + "listener VARCHAR(128) NOT NULL PRIMARY KEY, "
+                    + "writer VARCHAR(255) NOT NULL, "
+                    + "holder VARCHAR(255) NOT NULL, "
+                    + "epoch BIGINT NOT NULL, "
+                    + "changed_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), "
+                    + "reason VARCHAR(512) NOT NULL DEFAULT '') ENGINE=InnoDB "
+                    + "COMMENT='galera-lb: the writer of each balance: first listener; changed by compare-and-set on epoch'");
+        }
+    }
+
+    private String describe(SQLException e) {
+        String m = e.getMessage() == null ? e.toString() : e.getMessage().strip().replaceFirst("^\\(conn=\\d+\\)\\s*", "");
+        int nl = m.indexOf('\n');
+        if (nl > 0) {
+            m = m.substring(0, nl);
+        }
+        if (e.getErrorCode() == 1142 || e.getErrorCode() == 1044 || e.getErrorCode() == 1045) {
+            return m + " (the lease needs: GRANT CREATE, SELECT, INSERT, UPDATE ON `" + table.schema() + "`.* TO '"
+                    + credentials.user().orElse("") + "'@...)";
+        }
+        return m;
+    }
+
+    private static String truncate(String reason) {
+        return reason.length() <= 512 ? reason : reason.substring(0, 509) + "...";
+    }
+
+    @Override
+    public void close() {
+        Connection c = connection;
+        connection = null;
+        connectedTo = null;
+        if (c != null) {
+            try {
+                c.abort(ABORT_INLINE);
+            } catch (SQLException | RuntimeException ignored) {
+                // Thrown away either way.
+            }
+        }
+    }
+}

@@ -1,0 +1,389 @@
+package io.galeralb.server;
+
+import io.galeralb.config.Durations;
+import io.galeralb.config.ListenerConfig;
+import io.galeralb.config.ServerConfig;
+import io.galeralb.config.WriterLeaseConfig;
+import io.galeralb.core.Listener;
+import io.galeralb.core.Server;
+import io.galeralb.core.ServerPool;
+import io.galeralb.health.WriterLease;
+import io.galeralb.health.WriterLease.Lease;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Chooses the writer of one {@code balance: first} listener and sets it on the listener's pool.
+ *
+ * <p>Rules: the writer is the UP and READY server with the lowest priority (then name); it stays
+ * the writer while it is UP and READY, even when a server of better priority comes back, unless
+ * {@code failback: true}. With {@code writer-lease}, the writer is the one recorded in the
+ * cluster ({@link WriterLease}); this instance changes the record only by compare-and-set, and
+ * only when the recorded writer cannot take sessions here (or to fail back); when the record
+ * cannot be read it keeps no writer rather than guess.
+ *
+ * <p>Every step runs on this election's own thread (JDBC blocks): at once after a health
+ * transition, an operator's state change or a reload, and every health interval otherwise,
+ * which is how a change made by another instance is followed.
+ */
+final class WriterElection implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WriterElection.class);
+    private static final Comparator<Server> PREFERENCE =
+            Comparator.comparingInt(Server::priority).thenComparing(Server::name);
+    /** A lease reason that starts so was set by a switchover: failback leaves it alone. */
+    static final String SWITCHOVER = "switchover";
+
+    /** What status and metrics show. */
+    record State(Optional<String> writer, String noWriterReason, Instant since, String reason, long changes,
+                 Optional<Lease> lease, Optional<String> leaseError) {
+    }
+
+    private final String name;
+    private final Listener listener;
+    private final String holder;
+    private final ScheduledExecutorService thread;
+    private final AtomicBoolean stepQueued = new AtomicBoolean();
+    private final AtomicLong changes = new AtomicLong();
+    private WriterLease lease;
+    private WriterLeaseConfig leaseConfig;
+    /** The writer a switchover on this instance chose; failback leaves it alone. */
+    private Server switchedTo;
+    private volatile State state;
+
+    WriterElection(Listener listener, String holder) {
+        this.name = listener.name();
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.holder = Objects.requireNonNull(holder, "holder");
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "writer-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+        this.state = new State(Optional.empty(), "no writer chosen yet", Instant.now(), "", 0, Optional.empty(),
+                Optional.empty());
+    }
+
+    /** Runs the first step now and one every health interval. */
+    void start() {
+        thread.execute(this::runStep);
+        scheduleNext();
+    }
+
+    private void scheduleNext() {
+        Duration every = listener.config().effectiveHealth().interval();
+        thread.schedule(() -> {
+            runStep();
+            scheduleNext();
+        }, every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Asks for a step as soon as possible (coalesced with one already asked for). */
+    void poke() {
+        if (stepQueued.compareAndSet(false, true)) {
+            thread.execute(() -> {
+                stepQueued.set(false);
+                runStep();
+            });
+        }
+    }
+
+    /** Runs a step now and waits for it (tests, start-up). */
+    void stepNow() throws InterruptedException {
+        try {
+            CompletableFuture.runAsync(this::runStep, thread).get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("writer election of " + name + " did not complete", e);
+        }
+    }
+
+    State state() {
+        return state;
+    }
+
+    private void runStep() {
+        try {
+            step();
+        } catch (RuntimeException e) {
+            log.error("{}: writer election failed", name, e);
+        }
+    }
+
+    private void step() {
+        ListenerConfig config = listener.config();
+        ServerPool pool = listener.pool();
+        syncLease(config);
+        List<Server> candidates = pool.servers().stream().filter(Server::takesSessions).sorted(PREFERENCE).toList();
+        Optional<Server> current = pool.writer();
+        if (lease == null) {
+            Optional<Server> best = candidates.stream().findFirst();
+            if (current.isPresent() && current.get().takesSessions()) {
+                Server w = current.get();
+                if (config.failback() && best.isPresent() && better(best.get(), w) && switchedTo != w) {
+                    follow(pool, best.get(), "failback: " + best.get().name() + " has priority "
+                            + best.get().priority() + ", " + w.name() + " has " + w.priority());
+                }
+                return;
+            }
+            if (best.isEmpty()) {
+                noWriter(pool, "no server is UP and READY (" + reasons(pool) + ")");
+            } else {
+                follow(pool, best.get(), current.map(w -> w.name() + " is " + w.unavailableReason())
+                        .orElse("first choice among UP servers by priority"));
+            }
+            return;
+        }
+        List<ServerConfig> via = pool.servers().stream().filter(Server::isUp).sorted(PREFERENCE)
+                .map(Server::config).toList();
+        try {
+            Optional<Lease> recorded = lease.read(via);
+            for (int attempt = 0; attempt < 2; attempt++) {
+                Optional<Server> named = recorded.flatMap(l -> server(pool, l.writer()));
+                Optional<Server> best = candidates.stream().findFirst();
+                boolean recordedUsable = named.isPresent() && named.get().takesSessions();
+                boolean failback = recordedUsable && config.failback() && best.isPresent()
+                        && better(best.get(), named.get()) && !recorded.get().reason().startsWith(SWITCHOVER);
+                if (recordedUsable && !failback) {
+                    follow(pool, named.get(), recorded.get(), "recorded in the writer lease by " + recorded.get().holder()
+                            + ": " + recorded.get().reason());
+                    return;
+                }
+                if (best.isEmpty()) {
+                    noWriter(pool, "no server is UP and READY (" + reasons(pool) + ")");
+                    return;
+                }
+                String why = failback ? "failback: " + best.get().name() + " has priority " + best.get().priority()
+                        : recorded.isEmpty() ? "first choice among UP servers by priority"
+                        : named.map(w -> w.name() + " is " + w.unavailableReason() + " here")
+                                .orElse("the lease names " + recorded.get().writer() + ", not a server of this listener");
+                long epoch = recorded.map(Lease::epoch).orElse(0L);
+                if (lease.compareAndSet(via, epoch, best.get().name(), why)) {
+                    Optional<Lease> now = lease.read(via);
+                    follow(pool, best.get(), now.orElse(null), why + " (writer lease epoch " + (epoch + 1) + ")");
+                    return;
+                }
+                log.info("{}: another instance changed the writer lease first; following it", name);
+                recorded = lease.read(via);
+            }
+            noWriter(pool, "the writer lease names " + recorded.map(Lease::writer).orElse("no writer")
+                    + ", which cannot take sessions here");
+        } catch (WriterLease.UnavailableException e) {
+            state = new State(state.writer(), state.noWriterReason(), state.since(), state.reason(), changes.get(),
+                    Optional.empty(), Optional.of(e.getMessage()));
+            noWriter(pool, e.getMessage());
+        }
+    }
+
+    /** Opens, replaces or closes the lease when the listener's writer-lease setting changes. */
+    private void syncLease(ListenerConfig config) {
+        WriterLeaseConfig wanted = config.writerLease().orElse(null);
+        if (Objects.equals(wanted, leaseConfig) && (wanted == null || lease != null)) {
+            return;
+        }
+        if (lease != null) {
+            lease.close();
+            lease = null;
+        }
+        leaseConfig = wanted;
+        if (wanted != null) {
+            lease = new WriterLease(name, wanted, config.effectiveHealth(), holder);
+            log.info("{}: writer lease in {} (as {})", name, wanted.qualifiedTable(), holder);
+        }
+    }
+
+    private static boolean better(Server a, Server b) {
+        return PREFERENCE.compare(a, b) < 0;
+    }
+
+    private static Optional<Server> server(ServerPool pool, String name) {
+        return pool.servers().stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
+    private static String reasons(ServerPool pool) {
+        List<String> r = new ArrayList<>();
+        pool.servers().forEach(s -> r.add(s.name() + ": " + s.unavailableReason()));
+        return String.join(", ", r);
+    }
+
+    private void follow(ServerPool pool, Server writer, String reason) {
+        follow(pool, writer, null, reason);
+    }
+
+    /** Makes {@code writer} the writer; if that is a change, logs it and closes the old writer's sessions. */
+    private void follow(ServerPool pool, Server writer, Lease recorded, String reason) {
+        Optional<Server> before = pool.writer();
+        Optional<Lease> leaseNow = Optional.ofNullable(recorded);
+        pool.writer(writer);
+        pool.holdNewSessions(false);
+        if (before.isPresent() && before.get() == writer && state.writer().isPresent()) {
+            state = new State(state.writer(), "", state.since(), state.reason(), changes.get(), leaseNow, Optional.empty());
+            return;
+        }
+        if (switchedTo != null && switchedTo != writer) {
+            switchedTo = null;
+        }
+        changes.incrementAndGet();
+        state = new State(Optional.of(writer.name()), "", Instant.now(), reason, changes.get(), leaseNow, Optional.empty());
+        if (before.isEmpty() || before.get() == writer) {
+            log.info("{}: writer is {} ({})", name, writer.name(), reason);
+            return;
+        }
+        Server old = before.get();
+        int closed = old.closeSessions();
+        log.info("{}: writer {} -> {} ({}); {} session(s) on {} closed", name, old.name(), writer.name(), reason,
+                closed, old.name());
+    }
+
+    private void noWriter(ServerPool pool, String reason) {
+        Optional<Server> before = pool.writer();
+        pool.noWriter(reason);
+        pool.holdNewSessions(false);
+        boolean changed = before.isPresent() || !reason.equals(state.noWriterReason());
+        if (before.isPresent()) {
+            changes.incrementAndGet();
+            int closed = before.get().closeSessions();
+            log.warn("{}: no writer, {} was the writer and {} session(s) on it are closed: {}", name,
+                    before.get().name(), closed, reason);
+        } else if (changed) {
+            log.warn("{}: no writer: {}", name, reason);
+        }
+        State s = state;
+        state = new State(Optional.empty(), reason, changed ? Instant.now() : s.since(), changed ? reason : s.reason(),
+                changes.get(), Optional.empty(), s.leaseError());
+    }
+
+    /**
+     * Moves the writer to {@code target}: new sessions wait for the new writer; the current
+     * writer is set to DRAIN (it stays so until an operator sets it ready); its sessions have up
+     * to {@code timeout} to finish and the rest are closed; the new writer is recorded (in the
+     * lease, if enabled) and takes sessions. Each step is reported to {@code report}.
+     *
+     * @param drain sets an operator state on a server of this listener (so it is logged and survives reloads)
+     */
+    CompletableFuture<Boolean> switchover(String target, Duration timeout, Consumer<String> report,
+                                          Drainer drain) {
+        return CompletableFuture.supplyAsync(() -> runSwitchover(target, timeout, report, drain), thread);
+    }
+
+    /** Sets DRAIN on a server through {@link GaleraLb#adminState}. */
+    interface Drainer {
+        void drain(String server);
+    }
+
+    private boolean runSwitchover(String targetName, Duration timeout, Consumer<String> report, Drainer drain) {
+        ServerPool pool = listener.pool();
+        Optional<Server> target = server(pool, targetName);
+        if (target.isEmpty()) {
+            report.accept("refused: listener " + name + " has no server " + targetName + " (servers: "
+                    + String.join(", ", pool.servers().stream().map(Server::name).toList()) + ")");
+            return false;
+        }
+        Server to = target.get();
+        if (!to.takesSessions()) {
+            report.accept("refused: " + to.name() + " is " + to.unavailableReason()
+                    + "; the new writer must be UP and READY");
+            return false;
+        }
+        Optional<Server> from = pool.writer();
+        if (from.isPresent() && from.get() == to) {
+            report.accept(to.name() + " is already the writer of " + name + "; nothing to do");
+            return true;
+        }
+        long started = System.nanoTime();
+        pool.holdNewSessions(true);
+        try {
+            report.accept("new sessions wait for the new writer (each up to connect timeout "
+                    + Durations.format(listener.config().timeouts().connect()) + ")");
+            if (from.isPresent()) {
+                Server old = from.get();
+                drain.drain(old.name());
+                report.accept(old.name() + " set to DRAIN; waiting up to " + Durations.format(timeout) + " for its "
+                        + old.activeSessions() + " session(s) to finish");
+                long deadline = System.nanoTime() + timeout.toNanos();
+                while (old.activeSessions() > 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                int left = old.activeSessions();
+                if (left > 0) {
+                    int closed = old.closeSessions();
+                    report.accept("timeout " + Durations.format(timeout) + " reached: closed " + closed
+                            + " session(s) still open on " + old.name());
+                } else {
+                    report.accept("every session on " + old.name() + " finished after "
+                            + Durations.format(Duration.ofNanos(System.nanoTime() - started)));
+                }
+            }
+            if (!to.takesSessions()) {
+                report.accept("failed: " + to.name() + " became " + to.unavailableReason() + " meanwhile; the writer "
+                        + "is chosen again by the usual rules");
+                poke();
+                return false;
+            }
+            String reason = SWITCHOVER + " from " + from.map(Server::name).orElse("no writer") + " by " + holder;
+            if (lease != null) {
+                List<ServerConfig> via = pool.servers().stream().filter(Server::isUp).sorted(PREFERENCE)
+                        .map(Server::config).toList();
+                Optional<Lease> recorded = lease.read(via);
+                long epoch = recorded.map(Lease::epoch).orElse(0L);
+                if (!lease.compareAndSet(via, epoch, to.name(), reason)) {
+                    Optional<Lease> now = lease.read(via);
+                    report.accept("failed: another instance changed the writer lease meanwhile (now "
+                            + now.map(l -> l.writer() + ", epoch " + l.epoch() + ", by " + l.holder()).orElse("empty")
+                            + "); following it");
+                    step();
+                    return false;
+                }
+                recorded = lease.read(via);
+                report.accept("writer lease: " + to.name() + " recorded (epoch " + recorded.map(Lease::epoch).orElse(0L)
+                        + ")");
+                switchedTo = to;
+                follow(pool, to, recorded.orElse(null), reason);
+            } else {
+                switchedTo = to;
+                follow(pool, to, reason);
+            }
+            report.accept(to.name() + " is the writer of " + name + " (switchover took "
+                    + Durations.format(Duration.ofMillis(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)))
+                    + ")" + from.map(f -> "; " + f.name() + " stays in DRAIN until: galera-lb ready " + name + " "
+                    + f.name()).orElse(""));
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            report.accept("failed: interrupted");
+            return false;
+        } catch (WriterLease.UnavailableException e) {
+            report.accept("failed: " + e.getMessage() + "; the writer is chosen again by the usual rules");
+            step();
+            return false;
+        } finally {
+            pool.holdNewSessions(false);
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        try {
+            thread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (lease != null) {
+            lease.close();
+        }
+    }
+}
