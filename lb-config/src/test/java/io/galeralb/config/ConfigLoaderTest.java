@@ -109,7 +109,7 @@ class ConfigLoaderTest {
                 """);
         assertThat(e.line()).isEqualTo(5);
         assertThat(e.key()).isEqualTo("listeners.app.servers.a.colour");
-        assertThat(e.message()).contains("known keys: address, weight");
+        assertThat(e.message()).contains("known keys: address, priority, weight");
     }
 
     @Test
@@ -474,6 +474,102 @@ class ConfigLoaderTest {
         ConfigError e = single("shutdown-grace: 5s\n");
         assertThat(e.key()).isEqualTo("listeners");
         assertThat(e.message()).contains("required key is missing");
+    }
+
+    private static final String SINGLE_WRITER = """
+            listeners:
+              rw:
+                bind: 127.0.0.1:3307
+                balance: first
+                failback: true
+                writer-lease: { schema: lb_state, table: rw_writer }
+                health: { type: galera, user: clustercheck, password-env: P }
+                servers:
+                  a: { address: 127.0.0.1:3306, priority: 2 }
+                  b: { address: 127.0.0.1:3316 }
+              rw-defaults:
+                bind: 127.0.0.1:3308
+                balance: first
+                writer-lease: true
+                health: { type: galera, user: clustercheck, password-env: P }
+                servers:
+                  a: { address: 127.0.0.1:3306 }
+            """;
+
+    @Test
+    void readsASingleWriterListener() throws ConfigException {
+        GaleraLbConfig c = ConfigLoader.parse("lb.yaml", SINGLE_WRITER, Map.of("P", "x"));
+        ListenerConfig rw = c.listeners().get("rw");
+        assertThat(rw.balance()).isEqualTo(Balance.FIRST);
+        assertThat(rw.failback()).isTrue();
+        assertThat(rw.writerLease()).contains(new WriterLeaseConfig("lb_state", "rw_writer"));
+        assertThat(rw.servers().get("a").priority()).isEqualTo(2);
+        assertThat(rw.servers().get("b").priority()).isEqualTo(ServerConfig.DEFAULT_PRIORITY);
+        ListenerConfig defaults = c.listeners().get("rw-defaults");
+        assertThat(defaults.failback()).isFalse();
+        assertThat(defaults.writerLease()).contains(WriterLeaseConfig.DEFAULTS);
+        assertThat(defaults.writerLease().orElseThrow().qualifiedTable()).isEqualTo("`galera_lb`.`writer_lease`");
+    }
+
+    @Test
+    void failbackAndWriterLeaseOnAnotherBalanceAreRefusedWithTheirLines() {
+        List<ConfigError> e = errors("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    balance: leastconn
+                    failback: true
+                    writer-lease: true
+                    health: { type: galera, user: clustercheck }
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(e).extracting(ConfigError::line).containsExactly(5, 6);
+        assertThat(e).extracting(ConfigError::key).containsExactly("listeners.app.failback", "listeners.app.writer-lease");
+        assertThat(e.get(0).message()).contains("applies to balance: first").contains("balances leastconn");
+    }
+
+    @Test
+    void writerLeaseNeedsAnSqlUserAndPlainIdentifiers() {
+        ConfigError noUser = single("""
+                listeners:
+                  rw:
+                    bind: 127.0.0.1:3307
+                    balance: first
+                    writer-lease: true
+                    health: { type: tcp }
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(noUser.line()).isEqualTo(5);
+        assertThat(noUser.message()).contains("health check's user");
+
+        ConfigError badTable = single("""
+                listeners:
+                  rw:
+                    bind: 127.0.0.1:3307
+                    balance: first
+                    writer-lease: { table: "lease; DROP TABLE x" }
+                    health: { type: galera, user: clustercheck }
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(badTable.key()).isEqualTo("listeners.rw.writer-lease.table");
+        assertThat(badTable.message()).contains("plain SQL identifier");
+    }
+
+    @Test
+    void priorityIsAWholeNumberInRange() {
+        ConfigError e = single("""
+                listeners:
+                  rw:
+                    bind: 127.0.0.1:3307
+                    balance: first
+                    servers:
+                      a: { address: 127.0.0.1:3306, priority: -1 }
+                """);
+        assertThat(e.key()).isEqualTo("listeners.rw.servers.a.priority");
+        assertThat(e.message()).contains("out of range 0-1000");
     }
 
     private static ConfigError single(String yaml) {

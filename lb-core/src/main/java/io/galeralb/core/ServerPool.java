@@ -121,12 +121,11 @@ public final class ServerPool {
         }
         ServerPool next = new ServerPool(list, balance);
         Server w = writer;
-        if (balance == Balance.FIRST && this.balance == Balance.FIRST) {
-            if (w != null && list.contains(w)) {
-                next.writer(w);
-            } else if (w == null) {
-                next.noWriter(noWriterReason);
-            }
+        if (balance == Balance.FIRST && this.balance == Balance.FIRST && w != null && list.contains(w)) {
+            next.writer(w);
+        } else if (balance == Balance.FIRST) {
+            // Until the writer election has looked at the new pool, sessions wait rather than fail.
+            next.holdNewSessions(true);
         }
         return next;
     }

@@ -214,8 +214,9 @@ public final class GaleraLb implements AutoCloseable {
                 lc.timeouts().clientIdle(), lc.timeouts().serverIdle(),
                 hc.type().yamlName(), Durations.format(hc.interval()), lc.onServerDown().yamlName());
         for (Server s : listener.pool().servers()) {
-            log.info("listener {} server {} at {} weight {}: {}", lc.name(), s.name(), s.config().address(),
-                    s.config().weight(), s.isUp() ? "UP" : "DOWN, " + s.downReason());
+            log.info("listener {} server {} at {} {}: {}", lc.name(), s.name(), s.config().address(),
+                    lc.balance() == Balance.FIRST ? "priority " + s.priority() : "weight " + s.config().weight(),
+                    s.isUp() ? "UP" : "DOWN, " + s.downReason());
         }
     }
 

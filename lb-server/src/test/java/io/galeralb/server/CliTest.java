@@ -3,10 +3,16 @@ package io.galeralb.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.galeralb.config.ConfigLoader;
+import io.galeralb.config.GaleraLbConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -14,6 +20,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +49,7 @@ class CliTest {
     @Test
     void everyCommandHasHelp() {
         for (String[] args : new String[][] {{"--help"}, {"run", "--help"}, {"check", "--help"}, {"reload", "--help"},
-                {"status", "--help"}, {"probe", "--help"}, {"doctor", "--help"}}) {
+                {"status", "--help"}, {"probe", "--help"}, {"doctor", "--help"}, {"switchover", "--help"}}) {
             Run r = cli(args);
             assertThat(r.exitCode()).as(String.join(" ", args)).isZero();
             assertThat(r.out()).contains("Usage: galera-lb");
@@ -58,6 +65,16 @@ class CliTest {
         Run r = cli("check", "--config", f.toString());
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).contains("OK: " + f + ": 1 listener(s), 3 server(s)");
+    }
+
+    @Test
+    void theExampleConfigurationsAreValid() throws Exception {
+        for (String example : new String[] {"galera-lb.yaml", "single-writer.yaml"}) {
+            Path f = GaleraCluster.repoRoot().resolve("examples").resolve(example);
+            GaleraLbConfig c = ConfigLoader.parse(f.toString(), Files.readString(f),
+                    Map.of("GALERA_LB_CHECK_PASSWORD", "example"));
+            assertThat(c.listeners()).as(example).isNotEmpty();
+        }
     }
 
     @Test
@@ -222,4 +239,52 @@ class CliTest {
         assertThat(gone.err()).contains("galera-lb is not running");
     }
 
+    @Test
+    void switchoverStreamsEachStepAndStatusAndMetricsShowTheWriterAndItsLease() throws Exception {
+        int port = TestConfigs.freePort();
+        int adminPort = TestConfigs.freePort();
+        String table = "cli_lease_" + ProcessHandle.current().pid();
+        Path f = dir.resolve("lb.yaml");
+        Files.writeString(f, "lock-file: " + dir.resolve("lb.lock") + "\n" + TestConfigs.writerYaml(port, adminPort,
+                new int[] {1, 2, 3}, "    writer-lease: { table: " + table + " }\n"));
+        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
+        try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString());
+             Connection busy = awaitStartedAndConnect(lb, url)) {
+            assertThat(GaleraCluster.nodeOf(busy)).isEqualTo("node1");
+            Run status = cli("status", "--config", f.toString());
+            assertThat(status.out()).contains("listener rw on 127.0.0.1:" + port + " (first)")
+                    .contains("writer node1 since").contains("writer lease: node1, epoch 1, set ");
+
+            Run moved = cli("switchover", "rw", "--to", "node3", "--timeout", "1s", "--config", f.toString());
+            assertThat(moved.exitCode()).as(moved.err()).isZero();
+            assertThat(moved.out().lines().toList()).containsSubsequence(
+                    "new sessions wait for the new writer (each up to connect timeout 2s)",
+                    "node1 set to DRAIN; waiting up to 1s for its 1 session(s) to finish",
+                    "timeout 1s reached: closed 1 session(s) still open on node1",
+                    "writer lease: node3 recorded (epoch 2)",
+                    "done: the writer of rw is node3");
+            try (Connection c = DriverManager.getConnection(url)) {
+                assertThat(GaleraCluster.nodeOf(c)).isEqualTo("node3");
+            }
+
+            Run refused = cli("switchover", "rw", "--to", "node1", "--config", f.toString());
+            assertThat(refused.exitCode()).isEqualTo(1);
+            assertThat(refused.err()).contains("switchover refused: node1 is DRAIN (set by an operator)");
+
+            assertThat(cli("status", "--config", f.toString()).out()).contains("writer node3 since")
+                    .contains("(switchover from node1 by ").containsPattern("node1 +127.0.0.1:\\d+ +DRAIN");
+            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("galera_lb_writer{listener=\"rw\",reason=\"\",server=\"node3\"} 1.0")
+                    .contains("galera_lb_writer_lease_epoch{listener=\"rw\"} 2.0");
+        } finally {
+            GaleraCluster.execute(1, "DROP TABLE IF EXISTS galera_lb." + table);
+        }
+    }
+
+    private static Connection awaitStartedAndConnect(GaleraLbProcess lb, String url) throws SQLException {
+        lb.awaitOutput("galera-lb started");
+        return DriverManager.getConnection(url);
+    }
 }

@@ -93,6 +93,39 @@ final class TestConfigs {
         return sb.toString();
     }
 
+    /**
+     * A {@code balance: first} listener named rw on {@code port} in front of the three nodes,
+     * with node priorities in the order given ({@code priorities[0]} for node1), the test pace
+     * of health checks, an admin address of its own (which names the instance in a lease), and
+     * {@code extra} lines for the listener (failback, writer-lease).
+     */
+    static String writerYaml(int port, int adminPort, int[] priorities, String extra) {
+        StringBuilder sb = new StringBuilder("""
+                admin: { bind: 127.0.0.1:%d }
+                shutdown-grace: 2s
+                listeners:
+                  rw:
+                    bind: 127.0.0.1:%d
+                    balance: first
+                    timeouts: { connect: 2s }
+                    health:
+                      type: galera
+                      user: clustercheck
+                      password-file: %s
+                      interval: %s
+                      timeout: %s
+                      rise: %d
+                      fall: %d
+                %s    servers:
+                """.formatted(adminPort, port, CHECK_PASSWORD, Durations.format(INTERVAL), Durations.format(TIMEOUT),
+                RISE, FALL, extra));
+        for (int n = 1; n <= GaleraCluster.NODES; n++) {
+            sb.append("      ").append(GaleraCluster.nodeName(n)).append(": { address: 127.0.0.1:")
+                    .append(GaleraCluster.sqlPort(n)).append(", priority: ").append(priorities[n - 1]).append(" }\n");
+        }
+        return sb.toString();
+    }
+
     static GaleraLbConfig cluster(int port) {
         return parse(clusterYaml(port));
     }

@@ -1,0 +1,204 @@
+package io.galeralb.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.galeralb.core.Server;
+import io.galeralb.health.WriterLease.Lease;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Two galera-lb instances (each with its own listener port and admin address) in front of the
+ * same real cluster with {@code writer-lease}. They are given opposite preferences on purpose
+ * (one prefers node1, the other node3): without the lease they would pick different writers;
+ * with it every session through either goes to the same node.
+ */
+@ExtendWith(GaleraClusterExtension.class)
+class WriterLeaseClusterTest {
+
+    private static final int[] PREFERS_NODE1 = {1, 2, 3};
+    private static final int[] PREFERS_NODE3 = {3, 2, 1};
+    private static final Duration AGREE_BOUND = TestConfigs.INTERVAL.multipliedBy(4).plusSeconds(5);
+
+    private final List<Instance> instances = new ArrayList<>();
+    private final List<Connection> open = new ArrayList<>();
+    /** A lease table of its own for each test: nothing carries over between tests. */
+    private final String table = "lease_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
+
+    /** One galera-lb and the URL of its rw listener. */
+    private record Instance(GaleraLb lb, String url) {
+        String writer() {
+            return lb.listener("rw").pool().writer().map(Server::name).orElse(null);
+        }
+    }
+
+    @AfterEach
+    void stop() throws SQLException {
+        for (Connection c : open) {
+            c.close();
+        }
+        instances.forEach(i -> i.lb().close());
+        GaleraCluster.execute(1, "DROP TABLE IF EXISTS galera_lb." + table);
+    }
+
+    private Instance start(int[] priorities, String lease) throws Exception {
+        int port = TestConfigs.freePort();
+        GaleraLb lb = GaleraLb.start(TestConfigs.parse(TestConfigs.writerYaml(port, TestConfigs.freePort(), priorities,
+                "    writer-lease: " + lease + "\n")));
+        Instance i = new Instance(lb, "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000");
+        synchronized (instances) {
+            instances.add(i);
+        }
+        return i;
+    }
+
+    private Instance start(int[] priorities) throws Exception {
+        return start(priorities, "{ table: " + table + " }");
+    }
+
+    private String nodeOfNewSession(Instance i) throws SQLException {
+        Connection c = DriverManager.getConnection(i.url());
+        open.add(c);
+        return GaleraCluster.nodeOf(c);
+    }
+
+    /** Waits until both instances have the same writer, not {@code notThis}; returns it. */
+    private String awaitAgreement(Instance a, Instance b, String notThis) {
+        await().atMost(AGREE_BOUND).pollInterval(Duration.ofMillis(50)).until(() -> a.writer() != null
+                && a.writer().equals(b.writer()) && !a.writer().equals(notThis));
+        return a.writer();
+    }
+
+    private void assertSessionsThroughBothLandOn(String node, Instance a, Instance b) throws SQLException {
+        for (int k = 0; k < 3; k++) {
+            assertThat(nodeOfNewSession(a)).isEqualTo(node);
+            assertThat(nodeOfNewSession(b)).isEqualTo(node);
+        }
+    }
+
+    private static long changes(Instance i) {
+        return i.lb().writerState("rw").orElseThrow().changes();
+    }
+
+    private Lease lease(Instance i) {
+        return i.lb().writerState("rw").orElseThrow().lease().orElseThrow();
+    }
+
+    @Test
+    void startedAtTheSameMomentWithOppositePreferencesTheyStillAgree() throws Exception {
+        for (int round = 0; round < 3; round++) {
+            String roundTable = table + "_" + round;
+            CyclicBarrier go = new CyclicBarrier(2);
+            CompletableFuture<Instance> a = CompletableFuture.supplyAsync(() -> startAfter(go, PREFERS_NODE1, roundTable));
+            CompletableFuture<Instance> b = CompletableFuture.supplyAsync(() -> startAfter(go, PREFERS_NODE3, roundTable));
+            Instance ia = a.get(60, TimeUnit.SECONDS);
+            Instance ib = b.get(60, TimeUnit.SECONDS);
+            try {
+                // Each chose a writer before its listener opened; the lease made them the same one.
+                assertThat(ia.writer()).isNotNull().isEqualTo(ib.writer()).isIn("node1", "node3");
+                assertThat(lease(ia).epoch()).isEqualTo(1);
+                assertThat(lease(ib).epoch()).isEqualTo(1);
+                // Neither ever routed to its own choice first and then gave way: one change each.
+                assertThat(changes(ia)).isEqualTo(1);
+                assertThat(changes(ib)).isEqualTo(1);
+                assertSessionsThroughBothLandOn(ia.writer(), ia, ib);
+                System.out.printf("LEASE RACE round %d: both on %s, recorded by %s%n", round, ia.writer(),
+                        lease(ia).holder());
+            } finally {
+                ia.lb().close();
+                ib.lb().close();
+                instances.clear();
+                GaleraCluster.execute(1, "DROP TABLE IF EXISTS galera_lb." + roundTable);
+            }
+        }
+    }
+
+    private Instance startAfter(CyclicBarrier go, int[] priorities, String leaseTable) {
+        try {
+            go.await();
+            return start(priorities, "{ table: " + leaseTable + " }");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void afterTheWriterFailsAndAfterItReturnsBothRouteEverySessionToTheSameNode() throws Exception {
+        Instance a = start(PREFERS_NODE1);
+        Instance b = start(PREFERS_NODE3);
+        // b prefers node3 but follows what the lease says.
+        assertThat(a.writer()).isEqualTo("node1");
+        assertThat(b.writer()).isEqualTo("node1");
+        assertSessionsThroughBothLandOn("node1", a, b);
+
+        GaleraCluster.execute(1, "SET GLOBAL wsrep_desync = ON");
+        String next = awaitAgreement(a, b, "node1");
+        assertThat(next).isIn("node2", "node3");
+        assertSessionsThroughBothLandOn(next, a, b);
+        assertThat(lease(a).epoch()).isEqualTo(2); // one change, not one per instance
+        assertThat(changes(a)).isEqualTo(2);
+        assertThat(changes(b)).isEqualTo(2);
+
+        GaleraCluster.execute(1, "SET GLOBAL wsrep_desync = OFF");
+        await().atMost(AGREE_BOUND).until(() -> a.lb().listener("rw").pool().server("node1").isUp()
+                && b.lb().listener("rw").pool().server("node1").isUp());
+        Thread.sleep(TestConfigs.INTERVAL.multipliedBy(4).toMillis());
+        assertThat(a.writer()).isEqualTo(next);
+        assertThat(b.writer()).isEqualTo(next);
+        assertSessionsThroughBothLandOn(next, a, b);
+        assertThat(changes(a)).isEqualTo(2);
+        assertThat(changes(b)).isEqualTo(2);
+    }
+
+    @Test
+    void anInstanceFollowsASwitchoverMadeThroughTheOtherAndClosesItsSessionsOnTheOldWriter() throws Exception {
+        Instance a = start(PREFERS_NODE1);
+        Instance b = start(PREFERS_NODE3);
+        Connection onOldWriter = DriverManager.getConnection(b.url());
+        open.add(onOldWriter);
+        assertThat(GaleraCluster.nodeOf(onOldWriter)).isEqualTo("node1");
+
+        assertThat(a.lb().switchover("rw", "node2", Duration.ofSeconds(1), s -> { }).get(30, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(awaitAgreement(a, b, "node1")).isEqualTo("node2");
+        assertThat(lease(b).reason()).startsWith("switchover from node1");
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            try (var s = onOldWriter.createStatement()) {
+                s.execute("SELECT 1");
+                return false;
+            } catch (SQLException e) {
+                return true;
+            }
+        });
+        assertSessionsThroughBothLandOn("node2", a, b);
+    }
+
+    @Test
+    void whenTheLeaseCannotBeReadThereIsNoWriterAndClientsAreToldWhy() throws Exception {
+        // The check user may not create tables in `mysql`: the lease cannot be kept there.
+        Instance a = start(PREFERS_NODE1, "{ schema: mysql, table: " + table + " }");
+        assertThat(a.writer()).isNull();
+        String reason = a.lb().writerState("rw").orElseThrow().noWriterReason();
+        assertThat(reason).contains("writer lease unreadable").contains("GRANT CREATE, SELECT, INSERT, UPDATE ON `mysql`.*");
+        assertThatThrownBy(() -> DriverManager.getConnection(a.url()))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("no writer available for listener rw")
+                .hasMessageContaining("writer lease unreadable");
+        assertThat(Objects.requireNonNull(a.lb().writerState("rw").orElseThrow().leaseError().orElse(null)))
+                .contains("denied");
+    }
+}
