@@ -4,14 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.core.Server;
 import io.galeralb.health.WriterLease.Lease;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
@@ -200,5 +208,70 @@ class WriterLeaseClusterTest {
                 .hasMessageContaining("writer lease unreadable");
         assertThat(Objects.requireNonNull(a.lb().writerState("rw").orElseThrow().leaseError().orElse(null)))
                 .contains("denied");
+    }
+
+    @Test
+    void twoSeparateProcessesWithTheirOwnLockFilesFollowOneWriterThroughAFailureAndARestart() throws Exception {
+        int[] ports = {TestConfigs.freePort(), TestConfigs.freePort()};
+        int[] admins = {TestConfigs.freePort(), TestConfigs.freePort()};
+        int[][] preferences = {PREFERS_NODE1, PREFERS_NODE3};
+        List<GaleraLbProcess> processes = new ArrayList<>();
+        try {
+            for (int k = 0; k < 2; k++) {
+                Path f = Files.createTempFile("galera-lb-lease", ".yaml");
+                f.toFile().deleteOnExit();
+                Files.writeString(f, "lock-file: " + f + ".lock\n" + TestConfigs.writerYaml(ports[k], admins[k],
+                        preferences[k], "    writer-lease: { table: " + table + " }\n"));
+                processes.add(GaleraLbProcess.start("run", "--config", f.toString()));
+            }
+            for (GaleraLbProcess p : processes) {
+                p.awaitOutput("galera-lb started");
+            }
+            assertThat(statusWriter(admins[0])).isEqualTo(statusWriter(admins[1]));
+            String first = statusWriter(admins[0]);
+            assertThat(first).isIn("node1", "node3");
+            assertSessionsLandOn(first, ports);
+
+            int failing = Integer.parseInt(first.substring(4));
+            GaleraCluster.execute(failing, "SET GLOBAL wsrep_desync = ON");
+            await().atMost(AGREE_BOUND).pollInterval(Duration.ofMillis(100)).until(() -> {
+                String w0 = statusWriter(admins[0]);
+                return w0 != null && !w0.equals(first) && w0.equals(statusWriter(admins[1]));
+            });
+            String second = statusWriter(admins[0]);
+            assertSessionsLandOn(second, ports);
+
+            GaleraCluster.execute(failing, "SET GLOBAL wsrep_desync = OFF");
+            Thread.sleep(TestConfigs.INTERVAL.multipliedBy(TestConfigs.RISE + 4L).plus(TestConfigs.TIMEOUT).toMillis());
+            assertThat(statusWriter(admins[0])).isEqualTo(second);
+            assertThat(statusWriter(admins[1])).isEqualTo(second);
+            assertSessionsLandOn(second, ports);
+            assertThat(processes.get(0).output() + processes.get(1).output())
+                    .contains("writer " + first + " -> " + second);
+        } finally {
+            processes.forEach(GaleraLbProcess::close);
+        }
+    }
+
+    private void assertSessionsLandOn(String node, int[] ports) throws SQLException {
+        for (int port : ports) {
+            for (int k = 0; k < 2; k++) {
+                try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port
+                        + "/demo?user=app&password=app&connectTimeout=10000")) {
+                    assertThat(GaleraCluster.nodeOf(c)).as("through port " + port).isEqualTo(node);
+                }
+            }
+        }
+    }
+
+    /** The writer a running galera-lb process reports in GET /status. */
+    @SuppressWarnings("unchecked")
+    private static String statusWriter(int adminPort) throws Exception {
+        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + adminPort + "/status")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        Map<String, Object> status = JSON.std.mapFrom(body);
+        Map<String, Object> listener = (Map<String, Object>) ((List<Object>) status.get("listeners")).get(0);
+        return (String) ((Map<String, Object>) listener.get("writer")).get("server");
     }
 }
