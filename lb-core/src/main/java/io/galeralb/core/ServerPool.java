@@ -12,7 +12,7 @@ import java.util.Set;
 /** The servers of one listener and the balancer that chooses among them. */
 public final class ServerPool {
 
-    static final String NO_WRITER_YET = "no writer chosen yet";
+    private static final String NO_WRITER_YET = "no writer chosen yet";
 
     private final List<Server> servers;
     private final Balance balance;
@@ -20,7 +20,10 @@ public final class ServerPool {
     /** {@code balance: first}: where every new session goes; null while there is none. */
     private volatile Server writer;
     private volatile String noWriterReason = NO_WRITER_YET;
-    /** While a switchover runs, new sessions wait for the new writer instead of being refused. */
+    /**
+     * While the next writer is being chosen (a switchover, the writer just went DOWN, a reload
+     * made this pool), new sessions wait for it instead of being refused.
+     */
     private volatile boolean holding;
 
     ServerPool(Collection<ServerConfig> configs, Balance balance) {
