@@ -12,6 +12,7 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -53,7 +54,7 @@ public final class WriterLease implements AutoCloseable {
     private final String holder;
     private final Properties properties = new Properties();
     private Connection connection;
-    private String connectedTo;
+    private ServerConfig connectedTo;
 
     /**
      * @param key         the listener's name: instances sharing a lease must name the listener alike
@@ -144,39 +145,45 @@ public final class WriterLease implements AutoCloseable {
         T run(Connection c) throws SQLException;
     }
 
+    /**
+     * Runs {@code work} over the open connection, or through the first of {@code via} that
+     * answers: one node failing (stopped, paused, gone non-Primary) is not the lease being
+     * unreadable, so every UP node is tried before saying so.
+     */
     private <T> T withConnection(List<ServerConfig> via, Work<T> work) throws UnavailableException {
-        if (connection != null && via.stream().noneMatch(s -> s.address().toString().equals(connectedTo))) {
+        if (connection != null && !via.contains(connectedTo)) {
             close(); // its node is no longer UP: read and write through one that is
         }
-        StringBuilder failures = new StringBuilder();
-        if (connection == null) {
-            for (ServerConfig s : via) {
-                try {
-                    open(s);
-                    break;
-                } catch (SQLException e) {
-                    close();
-                    failures.append(failures.length() == 0 ? "" : "; ").append(s.name()).append(": ")
-                            .append(describe(e));
-                }
-            }
-            if (connection == null) {
-                throw new UnavailableException(via.isEmpty() ? "no server is UP to read the writer lease from"
-                        : "writer lease unreadable (" + failures + ")");
+        List<String> failures = new ArrayList<>();
+        ServerConfig failed = null;
+        if (connection != null) {
+            try {
+                return work.run(connection);
+            } catch (SQLException e) {
+                failed = connectedTo;
+                failures.add(connectedTo.name() + ": " + describe(e));
+                close();
             }
         }
-        try {
-            return work.run(connection);
-        } catch (SQLException e) {
-            String where = connectedTo;
-            close();
-            throw new UnavailableException("writer lease unreadable through " + where + ": " + describe(e));
+        for (ServerConfig s : via) {
+            if (s.equals(failed)) {
+                continue;
+            }
+            try {
+                open(s);
+                return work.run(connection);
+            } catch (SQLException e) {
+                failures.add(s.name() + ": " + describe(e));
+                close();
+            }
         }
+        throw new UnavailableException(via.isEmpty() ? "no server is UP to read the writer lease from"
+                : "writer lease unreadable (" + String.join("; ", failures) + ")");
     }
 
     private void open(ServerConfig s) throws SQLException {
         connection = DriverManager.getConnection("jdbc:mariadb://" + s.address() + "/", properties);
-        connectedTo = s.address().toString();
+        connectedTo = s;
         try (Statement st = connection.createStatement()) {
             // Causal reads: a change committed on any node is seen here before the read answers.
             st.execute("SET SESSION wsrep_sync_wait = 1");

@@ -63,6 +63,11 @@ final class WriterElection implements AutoCloseable {
     private WriterLeaseConfig leaseConfig;
     /** The writer a switchover on this instance chose; failback leaves it alone. */
     private Server switchedTo;
+    /**
+     * The server this instance last sent writer sessions to (it may still hold some while the
+     * lease is unreadable); they are closed when another server becomes the writer.
+     */
+    private Server lastWriter;
     private volatile State state;
 
     WriterElection(Listener listener, String holder) {
@@ -140,7 +145,7 @@ final class WriterElection implements AutoCloseable {
                 return;
             }
             if (best.isEmpty()) {
-                noWriter(pool, "no server is UP and READY (" + reasons(pool) + ")");
+                noWriter(pool, "no server is UP and READY (" + reasons(pool) + ")", true);
             } else {
                 follow(pool, best.get(), current.map(w -> w.name() + " is " + w.unavailableReason())
                         .orElse("first choice among UP servers by priority"));
@@ -163,7 +168,7 @@ final class WriterElection implements AutoCloseable {
                     return;
                 }
                 if (best.isEmpty()) {
-                    noWriter(pool, "no server is UP and READY (" + reasons(pool) + ")");
+                    noWriter(pool, "no server is UP and READY (" + reasons(pool) + ")", true);
                     return;
                 }
                 String why = failback ? "failback: " + best.get().name() + " has priority " + best.get().priority()
@@ -180,11 +185,13 @@ final class WriterElection implements AutoCloseable {
                 recorded = lease.read(via);
             }
             noWriter(pool, "the writer lease names " + recorded.map(Lease::writer).orElse("no writer")
-                    + ", which cannot take sessions here");
+                    + ", which cannot take sessions here", true);
         } catch (WriterLease.UnavailableException e) {
             state = new State(state.writer(), state.noWriterReason(), state.since(), state.reason(), changes.get(),
                     Optional.empty(), Optional.of(e.getMessage()));
-            noWriter(pool, e.getMessage());
+            // Nothing says the writer changed: its open sessions go on, new ones are refused until
+            // the lease can be read again.
+            noWriter(pool, e.getMessage(), false);
         }
     }
 
@@ -223,13 +230,15 @@ final class WriterElection implements AutoCloseable {
         follow(pool, writer, null, reason);
     }
 
-    /** Makes {@code writer} the writer; if that is a change, logs it and closes the old writer's sessions. */
+    /** Makes {@code writer} the writer; if that is a change, logs it and closes the previous writer's sessions. */
     private void follow(ServerPool pool, Server writer, Lease recorded, String reason) {
-        Optional<Server> before = pool.writer();
+        boolean hadWriter = pool.writer().isPresent();
         Optional<Lease> leaseNow = Optional.ofNullable(recorded);
         pool.writer(writer);
         pool.holdNewSessions(false);
-        if (before.isPresent() && before.get() == writer && state.writer().isPresent()) {
+        Server previous = lastWriter;
+        lastWriter = writer;
+        if (previous == writer && hadWriter) {
             state = new State(state.writer(), "", state.since(), state.reason(), changes.get(), leaseNow, Optional.empty());
             return;
         }
@@ -238,26 +247,36 @@ final class WriterElection implements AutoCloseable {
         }
         changes.incrementAndGet();
         state = new State(Optional.of(writer.name()), "", Instant.now(), reason, changes.get(), leaseNow, Optional.empty());
-        if (before.isEmpty() || before.get() == writer) {
+        if (previous == null || previous == writer) {
             log.info("{}: writer is {} ({})", name, writer.name(), reason);
             return;
         }
-        Server old = before.get();
-        int closed = old.closeSessions();
-        log.info("{}: writer {} -> {} ({}); {} session(s) on {} closed", name, old.name(), writer.name(), reason,
-                closed, old.name());
+        int closed = previous.closeSessions();
+        log.info("{}: writer {} -> {} ({}); {} session(s) on {} closed", name, previous.name(), writer.name(), reason,
+                closed, previous.name());
     }
 
-    private void noWriter(ServerPool pool, String reason) {
-        Optional<Server> before = pool.writer();
+    /**
+     * Leaves the listener without a writer: new sessions are refused with {@code reason}. The
+     * previous writer's sessions are closed when {@code closeSessions} (it cannot take sessions,
+     * or the lease names another); they go on when only the lease cannot be read.
+     */
+    private void noWriter(ServerPool pool, String reason, boolean closeSessions) {
+        boolean hadWriter = pool.writer().isPresent();
         pool.noWriter(reason);
         pool.holdNewSessions(false);
-        boolean changed = before.isPresent() || !reason.equals(state.noWriterReason());
-        if (before.isPresent()) {
+        boolean changed = hadWriter || !reason.equals(state.noWriterReason());
+        Server previous = lastWriter;
+        if (hadWriter) {
             changes.incrementAndGet();
-            int closed = before.get().closeSessions();
-            log.warn("{}: no writer, {} was the writer and {} session(s) on it are closed: {}", name,
-                    before.get().name(), closed, reason);
+        }
+        if (closeSessions && previous != null) {
+            lastWriter = null;
+            int closed = previous.closeSessions();
+            log.warn("{}: no writer ({} session(s) on {} closed): {}", name, closed, previous.name(), reason);
+        } else if (hadWriter && previous != null) {
+            log.warn("{}: no writer for new sessions; the {} session(s) open on {} go on: {}", name,
+                    previous.activeSessions(), previous.name(), reason);
         } else if (changed) {
             log.warn("{}: no writer: {}", name, reason);
         }

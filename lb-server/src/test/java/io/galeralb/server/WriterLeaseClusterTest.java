@@ -196,6 +196,29 @@ class WriterLeaseClusterTest {
     }
 
     @Test
+    void whileTheLeaseIsUnreadableNewSessionsAreRefusedAndOpenOnesGoOn() throws Exception {
+        Instance a = start(PREFERS_NODE1);
+        Connection open = DriverManager.getConnection(a.url());
+        this.open.add(open);
+        assertThat(GaleraCluster.nodeOf(open)).isEqualTo("node1");
+        try {
+            GaleraCluster.execute(1, "REVOKE SELECT, INSERT, UPDATE ON galera_lb.* FROM 'clustercheck'@'127.0.0.1'");
+            await().atMost(AGREE_BOUND).until(() -> a.writer() == null);
+            assertThat(a.lb().writerState("rw").orElseThrow().noWriterReason()).contains("writer lease unreadable")
+                    .contains("node1: ").contains("node2: ").contains("node3: ");
+            assertThatThrownBy(() -> DriverManager.getConnection(a.url()))
+                    .hasMessageContaining("no writer available for listener rw");
+            // Nothing said the writer changed: the session already on it goes on.
+            assertThat(GaleraCluster.nodeOf(open)).isEqualTo("node1");
+        } finally {
+            GaleraCluster.execute(1, "GRANT CREATE, SELECT, INSERT, UPDATE ON galera_lb.* TO 'clustercheck'@'127.0.0.1'");
+        }
+        await().atMost(AGREE_BOUND).until(() -> "node1".equals(a.writer()));
+        assertThat(GaleraCluster.nodeOf(open)).isEqualTo("node1");
+        assertThat(nodeOfNewSession(a)).isEqualTo("node1");
+    }
+
+    @Test
     void whenTheLeaseCannotBeReadThereIsNoWriterAndClientsAreToldWhy() throws Exception {
         // The check user may not create tables in `mysql`: the lease cannot be kept there.
         Instance a = start(PREFERS_NODE1, "{ schema: mysql, table: " + table + " }");
