@@ -3,11 +3,9 @@ package io.galeralb.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.galeralb.config.Balance;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -216,40 +214,6 @@ class RelayTest {
                     .startsWith("galera-lb: no available server for listener test (")
                     .contains("db-node-1: connection refused")
                     .contains("db-node-2: connection refused");
-        }
-    }
-
-    @Test
-    void whatAClientSendsBeforeItsServerIsConnectedIsHeldAndArrivesInOrder() throws Exception {
-        // The first server does not accept: for 300 ms the client writes 1 MiB into a session
-        // with no server yet. galera-lb holds what it has read (and stops reading at the water
-        // mark); all of it reaches the live server, in order, once it is connected.
-        byte[] payload = new byte[1024 * 1024];
-        new Random(7).nextBytes(payload);
-        try (Blackhole blackhole = fullBacklog();
-             TestBackend backend = new TestBackend(s -> {
-                 byte[] all = s.getInputStream().readAllBytes();
-                 s.getOutputStream().write((all.length + " " + Arrays.hashCode(all))
-                         .getBytes(StandardCharsets.US_ASCII));
-             });
-             ProxyHarness proxy = ProxyHarness.builder()
-                     .timeouts(Duration.ofMillis(300), Duration.ofHours(1), Duration.ofHours(1))
-                     .server("blackhole", blackhole.port())
-                     .server("live", backend.port())
-                     .balance(Balance.ROUNDROBIN)
-                     .start();
-             Socket client = proxy.connect()) {
-            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
-                try {
-                    client.getOutputStream().write(payload);
-                    client.shutdownOutput();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-            String answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-            sent.get(30, TimeUnit.SECONDS);
-            assertThat(answer).isEqualTo(payload.length + " " + Arrays.hashCode(payload));
         }
     }
 
