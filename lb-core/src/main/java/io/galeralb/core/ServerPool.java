@@ -80,16 +80,14 @@ public final class ServerPool {
 
     /** Why no server could be picked, leaving out those in {@code tried} (their connect failures say why). */
     String unavailable(Set<Server> tried) {
-        List<String> reasons = new ArrayList<>();
         if (balance == Balance.FIRST) {
             Server w = writer;
             if (w == null) {
-                reasons.add("no writer: " + noWriterReason);
-            } else if (!tried.contains(w)) {
-                reasons.add("writer " + w.name() + ": " + w.unavailableReason());
+                return "no writer: " + noWriterReason;
             }
-            return String.join(", ", reasons);
+            return tried.contains(w) ? "" : "writer " + w.name() + ": " + w.unavailableReason();
         }
+        List<String> reasons = new ArrayList<>();
         for (Server s : servers) {
             if (!tried.contains(s)) {
                 reasons.add(s.name() + ": " + s.unavailableReason());

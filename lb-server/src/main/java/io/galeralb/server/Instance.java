@@ -292,6 +292,7 @@ final class Instance implements AutoCloseable {
         m.put("since", w.since().toString());
         m.put("reason", w.reason());
         m.put("changes", w.changes());
+        m.put("checked", w.checked().toString());
         w.lease().ifPresent(l -> {
             Map<String, Object> lease = new LinkedHashMap<>();
             lease.put("writer", l.writer());

@@ -48,9 +48,13 @@ final class WriterElection implements AutoCloseable {
     /** A lease reason that starts so was set by a switchover: failback leaves it alone. */
     static final String SWITCHOVER = "switchover";
 
-    /** What status and metrics show. */
+    /** What status and metrics show; {@code checked} is when the last election round ended. */
     record State(Optional<String> writer, String noWriterReason, Instant since, String reason, long changes,
-                 Optional<Lease> lease, Optional<String> leaseError) {
+                 Optional<Lease> lease, Optional<String> leaseError, Instant checked) {
+
+        State checkedNow() {
+            return new State(writer, noWriterReason, since, reason, changes, lease, leaseError, Instant.now());
+        }
     }
 
     private final String name;
@@ -80,7 +84,7 @@ final class WriterElection implements AutoCloseable {
             return t;
         });
         this.state = new State(Optional.empty(), "no writer chosen yet", Instant.now(), "", 0, Optional.empty(),
-                Optional.empty());
+                Optional.empty(), Instant.EPOCH);
     }
 
     /** Runs the first step now and one every health interval. */
@@ -126,6 +130,7 @@ final class WriterElection implements AutoCloseable {
         } catch (RuntimeException e) {
             log.error("{}: writer election failed", name, e);
         }
+        state = state.checkedNow();
     }
 
     private void step() {
@@ -188,7 +193,7 @@ final class WriterElection implements AutoCloseable {
                     + ", which cannot take sessions here", true);
         } catch (WriterLease.UnavailableException e) {
             state = new State(state.writer(), state.noWriterReason(), state.since(), state.reason(), changes.get(),
-                    Optional.empty(), Optional.of(e.getMessage()));
+                    Optional.empty(), Optional.of(e.getMessage()), state.checked());
             // Nothing says the writer changed: its open sessions go on, new ones are refused until
             // the lease can be read again.
             noWriter(pool, e.getMessage(), false);
@@ -239,14 +244,16 @@ final class WriterElection implements AutoCloseable {
         Server previous = lastWriter;
         lastWriter = writer;
         if (previous == writer && hadWriter) {
-            state = new State(state.writer(), "", state.since(), state.reason(), changes.get(), leaseNow, Optional.empty());
+            state = new State(state.writer(), "", state.since(), state.reason(), changes.get(), leaseNow, Optional.empty(),
+                    state.checked());
             return;
         }
         if (switchedTo != null && switchedTo != writer) {
             switchedTo = null;
         }
         changes.incrementAndGet();
-        state = new State(Optional.of(writer.name()), "", Instant.now(), reason, changes.get(), leaseNow, Optional.empty());
+        state = new State(Optional.of(writer.name()), "", Instant.now(), reason, changes.get(), leaseNow, Optional.empty(),
+                state.checked());
         if (previous == null || previous == writer) {
             log.info("{}: writer is {} ({})", name, writer.name(), reason);
             return;
@@ -282,7 +289,7 @@ final class WriterElection implements AutoCloseable {
         }
         State s = state;
         state = new State(Optional.empty(), reason, changed ? Instant.now() : s.since(), changed ? reason : s.reason(),
-                changes.get(), Optional.empty(), s.leaseError());
+                changes.get(), Optional.empty(), s.leaseError(), s.checked());
     }
 
     /**

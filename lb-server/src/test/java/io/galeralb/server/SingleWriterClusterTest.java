@@ -11,6 +11,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -66,6 +67,15 @@ class SingleWriterClusterTest {
         return nodes;
     }
 
+    /** Waits until the writer election of listener rw has completed {@code rounds} more rounds. */
+    static void awaitElectionRounds(GaleraLb lb, int rounds) {
+        for (int i = 0; i < rounds; i++) {
+            Instant mark = Instant.now();
+            await().atMost(TestConfigs.INTERVAL.plusSeconds(10))
+                    .until(() -> lb.writerState("rw").orElseThrow().checked().isAfter(mark));
+        }
+    }
+
     private static boolean isClosed(Connection c) {
         try (Statement s = c.createStatement()) {
             s.execute("SELECT 1");
@@ -99,7 +109,7 @@ class SingleWriterClusterTest {
         Server node1 = lb.listener("rw").pool().server("node1");
         await().atMost(BACK_UP_BOUND).until(node1::isUp);
         // Several election rounds with node1 UP and better by priority: the writer stays.
-        Thread.sleep(TestConfigs.INTERVAL.multipliedBy(4).toMillis());
+        awaitElectionRounds(lb, 3);
         assertThat(writer()).isEqualTo("node2");
         assertThat(nodesOfNewSessions(4)).containsOnly("node2");
         assertThat(lb.writerState("rw").orElseThrow().changes()).isEqualTo(2);
@@ -160,7 +170,7 @@ class SingleWriterClusterTest {
 
         // The old writer back to READY: no failback (failback is off), the switchover's choice stays.
         lb.adminState("rw", "node1", AdminState.READY, false);
-        Thread.sleep(TestConfigs.INTERVAL.multipliedBy(3).toMillis());
+        awaitElectionRounds(lb, 3);
         assertThat(writer()).isEqualTo("node3");
     }
 

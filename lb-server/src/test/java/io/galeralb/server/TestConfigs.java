@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.IntFunction;
 
 /** Configurations for tests, written as YAML the way an operator would. */
 final class TestConfigs {
@@ -68,29 +69,7 @@ final class TestConfigs {
 
     /** As {@link #clusterYaml(int)}, with extra lines in the health section (indented by the caller's text). */
     static String clusterYaml(int port, String extraHealth) {
-        StringBuilder sb = new StringBuilder("""
-                shutdown-grace: 2s
-                listeners:
-                  app-cluster:
-                    bind: 127.0.0.1:%d
-                    balance: leastconn
-                    timeouts: { connect: 2s }
-                    health:
-                      type: galera
-                      user: clustercheck
-                      password-file: %s
-                      interval: %s
-                      timeout: %s
-                      rise: %d
-                      fall: %d
-                %s    servers:
-                """.formatted(port, CHECK_PASSWORD, Durations.format(INTERVAL), Durations.format(TIMEOUT), RISE, FALL,
-                extraHealth));
-        for (int n = 1; n <= GaleraCluster.NODES; n++) {
-            sb.append("      ").append(GaleraCluster.nodeName(n)).append(": { address: 127.0.0.1:")
-                    .append(GaleraCluster.sqlPort(n)).append(" }\n");
-        }
-        return sb.toString();
+        return listenerYaml("app-cluster", port, "leastconn", extraHealth, node -> "");
     }
 
     /**
@@ -100,13 +79,22 @@ final class TestConfigs {
      * {@code extra} lines for the listener (failback, writer-lease).
      */
     static String writerYaml(int port, int adminPort, int[] priorities, String extra) {
+        return "admin: { bind: 127.0.0.1:" + adminPort + " }\n"
+                + listenerYaml("rw", port, "first", extra, node -> ", priority: " + priorities[node - 1]);
+    }
+
+    /**
+     * One listener in front of the three local nodes with a Galera check at the test pace;
+     * {@code extra} goes after the health section, {@code serverExtra} after each node's address.
+     */
+    private static String listenerYaml(String name, int port, String balance, String extra,
+                                       IntFunction<String> serverExtra) {
         StringBuilder sb = new StringBuilder("""
-                admin: { bind: 127.0.0.1:%d }
                 shutdown-grace: 2s
                 listeners:
-                  rw:
+                  %s:
                     bind: 127.0.0.1:%d
-                    balance: first
+                    balance: %s
                     timeouts: { connect: 2s }
                     health:
                       type: galera
@@ -117,11 +105,11 @@ final class TestConfigs {
                       rise: %d
                       fall: %d
                 %s    servers:
-                """.formatted(adminPort, port, CHECK_PASSWORD, Durations.format(INTERVAL), Durations.format(TIMEOUT),
+                """.formatted(name, port, balance, CHECK_PASSWORD, Durations.format(INTERVAL), Durations.format(TIMEOUT),
                 RISE, FALL, extra));
         for (int n = 1; n <= GaleraCluster.NODES; n++) {
             sb.append("      ").append(GaleraCluster.nodeName(n)).append(": { address: 127.0.0.1:")
-                    .append(GaleraCluster.sqlPort(n)).append(", priority: ").append(priorities[n - 1]).append(" }\n");
+                    .append(GaleraCluster.sqlPort(n)).append(serverExtra.apply(n)).append(" }\n");
         }
         return sb.toString();
     }

@@ -17,6 +17,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -164,7 +165,8 @@ class WriterLeaseClusterTest {
         GaleraCluster.execute(1, "SET GLOBAL wsrep_desync = OFF");
         await().atMost(AGREE_BOUND).until(() -> a.lb().listener("rw").pool().server("node1").isUp()
                 && b.lb().listener("rw").pool().server("node1").isUp());
-        Thread.sleep(TestConfigs.INTERVAL.multipliedBy(4).toMillis());
+        SingleWriterClusterTest.awaitElectionRounds(a.lb(), 3);
+        SingleWriterClusterTest.awaitElectionRounds(b.lb(), 1);
         assertThat(a.writer()).isEqualTo(next);
         assertThat(b.writer()).isEqualTo(next);
         assertSessionsThroughBothLandOn(next, a, b);
@@ -265,7 +267,13 @@ class WriterLeaseClusterTest {
             assertSessionsLandOn(second, ports);
 
             GaleraCluster.execute(failing, "SET GLOBAL wsrep_desync = OFF");
-            Thread.sleep(TestConfigs.INTERVAL.multipliedBy(TestConfigs.RISE + 4L).plus(TestConfigs.TIMEOUT).toMillis());
+            for (int admin : admins) {
+                await().atMost(AGREE_BOUND).until(() -> "UP".equals(statusServerState(admin, first)));
+                for (int round = 0; round < 3; round++) {
+                    Instant mark = Instant.now();
+                    await().atMost(AGREE_BOUND).until(() -> statusChecked(admin).isAfter(mark));
+                }
+            }
             assertThat(statusWriter(admins[0])).isEqualTo(second);
             assertThat(statusWriter(admins[1])).isEqualTo(second);
             assertSessionsLandOn(second, ports);
@@ -287,14 +295,35 @@ class WriterLeaseClusterTest {
         }
     }
 
-    /** The writer a running galera-lb process reports in GET /status. */
+    /** The rw listener as a running galera-lb process reports it in GET /status. */
     @SuppressWarnings("unchecked")
-    private static String statusWriter(int adminPort) throws Exception {
+    private static Map<String, Object> statusListener(int adminPort) throws Exception {
         String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + adminPort + "/status")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         Map<String, Object> status = JSON.std.mapFrom(body);
-        Map<String, Object> listener = (Map<String, Object>) ((List<Object>) status.get("listeners")).get(0);
-        return (String) ((Map<String, Object>) listener.get("writer")).get("server");
+        return (Map<String, Object>) ((List<Object>) status.get("listeners")).get(0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String statusWriter(int adminPort) throws Exception {
+        return (String) ((Map<String, Object>) statusListener(adminPort).get("writer")).get("server");
+    }
+
+    /** When the process's writer election last completed a round. */
+    @SuppressWarnings("unchecked")
+    private static Instant statusChecked(int adminPort) throws Exception {
+        return Instant.parse((String) ((Map<String, Object>) statusListener(adminPort).get("writer")).get("checked"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String statusServerState(int adminPort, String server) throws Exception {
+        for (Object o : (List<Object>) statusListener(adminPort).get("servers")) {
+            Map<String, Object> srv = (Map<String, Object>) o;
+            if (server.equals(srv.get("name"))) {
+                return (String) srv.get("state");
+            }
+        }
+        throw new AssertionError("no server " + server);
     }
 }
