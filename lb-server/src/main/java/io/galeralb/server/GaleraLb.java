@@ -66,15 +66,14 @@ public final class GaleraLb implements AutoCloseable {
     private final Map<String, Map<String, AdminState>> adminStates = new LinkedHashMap<>();
     /** Writer elections of the balance: first listeners; read by health threads, changed under this. */
     private final Map<String, WriterElection> elections = new ConcurrentHashMap<>();
-    /** Who this instance is, in a writer lease. */
-    private final String holder;
+    /** Who this instance is, in a writer lease; looked up with the first election. Guarded by this. */
+    private String holder;
     private boolean stopped;
 
     private GaleraLb(GaleraLbConfig config, Proxy proxy, MeterRegistry registry) {
         this.config = config;
         this.proxy = proxy;
         this.metrics = new Metrics(registry);
-        this.holder = holderName(config);
     }
 
     /** {@code host/pid 1234 (admin 127.0.0.1:9000)}: enough for an operator to find the instance. */
@@ -176,6 +175,9 @@ public final class GaleraLb implements AutoCloseable {
     }
 
     private void startElection(Listener listener) throws InterruptedException {
+        if (holder == null) {
+            holder = holderName(config);
+        }
         WriterElection election = new WriterElection(listener, holder);
         elections.put(listener.name(), election);
         election.stepNow();
