@@ -20,7 +20,7 @@ public enum Transport {
     EPOLL(EpollServerSocketChannel.class, EpollSocketChannel.class) {
         @Override
         IoHandlerFactory ioHandlerFactory() {
-            return EpollIoHandler.newFactory();
+            return EpollReAddingIoHandler.factory(EpollIoHandler.newFactory());
         }
     },
     NIO(NioServerSocketChannel.class, NioSocketChannel.class) {

@@ -3,9 +3,11 @@ package io.galeralb.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.galeralb.config.Balance;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -63,6 +65,40 @@ class RelayTest {
         return HexFormat.of().formatHex(md.digest());
     }
 
+    /** Counts what passes through to {@code out}. */
+    private static final class CountingOutputStream extends OutputStream {
+        private final OutputStream out;
+        private final AtomicLong written;
+
+        CountingOutputStream(OutputStream out, AtomicLong written) {
+            this.out = out;
+            this.written = written;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            written.incrementAndGet();
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            written.addAndGet(len);
+        }
+    }
+
+    /** Waits until a writer has written something and then made no progress between two polls. */
+    private static void awaitStall(AtomicLong written) {
+        long[] last = {-1};
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300)).until(() -> {
+            long now = written.get();
+            boolean stalled = now > 0 && now == last[0];
+            last[0] = now;
+            return stalled;
+        });
+    }
+
     @Test
     void hundredMegabytesEachWayArriveByteExact() throws Exception {
         List<String> backendSide = new ArrayList<>();
@@ -112,22 +148,7 @@ class RelayTest {
         CompletableFuture<String> sentDigest = new CompletableFuture<>();
         try (TestBackend backend = new TestBackend(s -> {
             s.setSendBufferSize(64 * 1024);
-            OutputStream counting = new OutputStream() {
-                final OutputStream out = s.getOutputStream();
-
-                @Override
-                public void write(int b) throws IOException {
-                    out.write(b);
-                    written.incrementAndGet();
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    out.write(b, off, len);
-                    written.addAndGet(len);
-                }
-            };
-            sentDigest.complete(send(counting, 3, total));
+            sentDigest.complete(send(new CountingOutputStream(s.getOutputStream(), written), 3, total));
         });
              ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start();
              Socket client = new Socket()) {
@@ -136,13 +157,7 @@ class RelayTest {
 
             // The client reads nothing: the server must come to a stop once the proxy's buffer
             // (the write-buffer high water mark) and the kernel's socket buffers are full.
-            long[] last = {-1};
-            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300)).until(() -> {
-                long now = written.get();
-                boolean stalled = now > 0 && now == last[0];
-                last[0] = now;
-                return stalled;
-            });
+            awaitStall(written);
             long inFlight = written.get();
             long bound = kernelBufferBound() + 4L * 1024 * 1024;
             assertThat(inFlight).as("bytes held between server and client while the client does not read")
@@ -166,6 +181,110 @@ class RelayTest {
         try (InputStream in = Files.newInputStream(Path.of(sysctl))) {
             String[] fields = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+");
             return Long.parseLong(fields[2]);
+        }
+    }
+
+    /**
+     * The server ends its side first (answer, then FIN) and only then reads what its client
+     * uploads; the proxy must wait for room on the server connection however long that takes.
+     * (Netty 4.2.18's epoll channel drops a half-closed socket from epoll, and then could not
+     * wait for room: the session died with the upload half sent.)
+     */
+    @Test
+    void aServerThatHasEndedItsSideStillReceivesAnUploadLargerThanItsBuffers() throws Exception {
+        long total = 32L * 1024 * 1024;
+        CompletableFuture<Void> startReading = new CompletableFuture<>();
+        AtomicLong backendReceived = new AtomicLong();
+        CompletableFuture<String> backendDigest = new CompletableFuture<>();
+        try (TestBackend backend = new TestBackend(s -> {
+            s.getOutputStream().write("done".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            startReading.get(2, TimeUnit.MINUTES);
+            backendDigest.complete(receive(s.getInputStream(), backendReceived));
+        }, 16 * 1024);
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start();
+             Socket client = proxy.connect()) {
+            assertThat(client.getInputStream().readAllBytes()).asString(StandardCharsets.US_ASCII).isEqualTo("done");
+
+            AtomicLong written = new AtomicLong();
+            CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> {
+                try {
+                    String digest = send(new CountingOutputStream(client.getOutputStream(), written), 4, total);
+                    client.shutdownOutput();
+                    return digest;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            // The server reads nothing until the upload has come to a stop: every buffer on the
+            // way is full, and the proxy has had to wait for room on the server connection.
+            awaitStall(written);
+            startReading.complete(null);
+
+            assertThat(backendDigest.get(2, TimeUnit.MINUTES)).as("client -> server bytes").isEqualTo(sent.get(1, TimeUnit.MINUTES));
+            assertThat(backendReceived.get()).isEqualTo(total);
+            assertThat(backend.failures).isEmpty();
+        }
+    }
+
+    /** The mirror case: a client that half-closes after its request and reads a large answer slowly. */
+    @Test
+    void aClientThatHasEndedItsSideStillReceivesAnAnswerLargerThanItsBuffers() throws Exception {
+        long total = 32L * 1024 * 1024;
+        AtomicLong written = new AtomicLong();
+        CompletableFuture<String> sentDigest = new CompletableFuture<>();
+        try (TestBackend backend = new TestBackend(s -> {
+            s.getInputStream().readAllBytes(); // the request, up to the client's FIN
+            sentDigest.complete(send(new CountingOutputStream(s.getOutputStream(), written), 5, total));
+        });
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start();
+             Socket client = new Socket()) {
+            client.setReceiveBufferSize(16 * 1024);
+            client.connect(proxy.address(), 5000);
+            client.getOutputStream().write("GET /large".getBytes(StandardCharsets.US_ASCII));
+            client.shutdownOutput();
+            // The client reads nothing until the answer has come to a stop: the proxy has had to
+            // wait for room on the half-closed client connection.
+            awaitStall(written);
+
+            AtomicLong received = new AtomicLong();
+            String digest = receive(client.getInputStream(), received);
+            assertThat(received.get()).isEqualTo(total);
+            assertThat(digest).isEqualTo(sentDigest.get(1, TimeUnit.MINUTES));
+        }
+    }
+
+    @Test
+    void whatAClientSendsBeforeItsServerIsConnectedIsHeldAndArrivesInOrder() throws Exception {
+        // The first server does not accept: for 300 ms the client writes 1 MiB into a session
+        // with no server yet. galera-lb holds what it has read (and stops reading at the water
+        // mark); all of it reaches the live server, in order, once it is connected.
+        byte[] payload = new byte[1024 * 1024];
+        new Random(7).nextBytes(payload);
+        try (Blackhole blackhole = fullBacklog();
+             TestBackend backend = new TestBackend(s -> {
+                 byte[] all = s.getInputStream().readAllBytes();
+                 s.getOutputStream().write((all.length + " " + Arrays.hashCode(all))
+                         .getBytes(StandardCharsets.US_ASCII));
+             });
+             ProxyHarness proxy = ProxyHarness.builder()
+                     .timeouts(Duration.ofMillis(300), Duration.ofHours(1), Duration.ofHours(1))
+                     .server("blackhole", blackhole.port())
+                     .server("live", backend.port())
+                     .balance(Balance.ROUNDROBIN)
+                     .start();
+             Socket client = proxy.connect()) {
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                try {
+                    client.getOutputStream().write(payload);
+                    client.shutdownOutput();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            String answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            sent.get(30, TimeUnit.SECONDS);
+            assertThat(answer).isEqualTo(payload.length + " " + Arrays.hashCode(payload));
         }
     }
 
