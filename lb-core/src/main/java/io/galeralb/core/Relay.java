@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *       mark, the peer stops reading until it drains (the pattern Apache Pulsar's proxy settled on),
  *       so a slow client never makes the proxy hold a large result set in memory.</li>
  *   <li>Half-close: end of input on one side becomes a shutdown of output on the other; the
- *       session closes when both directions are done.</li>
+ *       session closes when both directions are done (the second end of input closes its
+ *       channel directly, and that channel's handler closes the other once flushed).</li>
  * </ul>
  */
 abstract class Relay extends ChannelInboundHandlerAdapter {
@@ -100,6 +102,11 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
     static void endOutput(Channel ch) {
         ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
             if (ch instanceof DuplexChannel d && d.isActive() && !d.isOutputShutdown()) {
+                // Nothing more goes this way: when the input ends as well, Netty may close the
+                // channel at once (its channelInactive ends the session) instead of shutting down
+                // an input that is already gone, which costs a syscall, two epoll_ctl and an
+                // exception with a stack trace per session.
+                d.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
                 d.shutdownOutput();
             }
         });

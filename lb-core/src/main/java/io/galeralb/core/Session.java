@@ -11,6 +11,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.nio.channels.UnresolvedAddressException;
@@ -237,9 +238,12 @@ final class Session {
         return Math.min(MAX_IDLE_CHECK_NANOS, Math.min(clientIdleNanos(t), serverIdleNanos(t)));
     }
 
-    /** The server closed the connection: count it if the session was waiting for its client (idle). */
+    /**
+     * The server closed the connection: count it if the session was waiting for its client (idle),
+     * not when the client had ended its side first.
+     */
     void serverClosed() {
-        if (!awaitingServer && client.isActive() && server != null) {
+        if (!awaitingServer && client.isActive() && !((DuplexChannel) client).isInputShutdown() && server != null) {
             server.countIdleClosedByServer();
         }
     }

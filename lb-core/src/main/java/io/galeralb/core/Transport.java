@@ -20,7 +20,7 @@ public enum Transport {
     EPOLL(EpollServerSocketChannel.class, EpollSocketChannel.class) {
         @Override
         IoHandlerFactory ioHandlerFactory() {
-            return EpollReAddingIoHandler.factory(EpollIoHandler.newFactory());
+            return EpollKeepRegisteredIoHandler.factory(EpollIoHandler.newFactory());
         }
     },
     NIO(NioServerSocketChannel.class, NioSocketChannel.class) {

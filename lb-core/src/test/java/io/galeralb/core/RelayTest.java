@@ -300,6 +300,9 @@ class RelayTest {
             client.shutdownOutput();
             String answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             assertThat(answer).isEqualTo("got 1000 bytes");
+            await().until(() -> proxy.listener.activeSessions() == 0);
+            assertThat(proxy.listener.pool().server("b").idleClosedByServer())
+                    .as("the client ended its side first: the server did not close an idle session").isZero();
         }
     }
 

@@ -10,10 +10,10 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.util.concurrent.ThreadAwareExecutor;
 
 /**
- * Netty's epoll {@link IoHandler} with one defect worked around: a socket that Netty took out of
- * epoll is put back in when it wants events again.
+ * Netty's epoll {@link IoHandler} with one defect worked around: a socket stays in epoll for as
+ * long as its channel is registered.
  *
- * <p>Netty 4.2 (seen in 4.2.18 and 4.2.20) removes a socket from epoll ({@code EPOLL_CTL_DEL})
+ * <p>Netty 4.2 (seen in 4.2.18 and 4.2.20) takes a socket out of epoll ({@code EPOLL_CTL_DEL})
  * when it wants no events at all, but keeps treating it as added: the next interest, always an
  * {@code EPOLL_CTL_MOD}, then fails with ENOENT and the channel is closed. A half-closed socket
  * gets there every time: once its input has ended it wants neither reads nor end-of-stream
@@ -21,16 +21,19 @@ import io.netty.util.concurrent.ThreadAwareExecutor;
  * with the rest of the stream unsent. A relay meets this whenever one side ends its stream while
  * the other still sends more than the socket buffers hold: an HTTP/1.0 client that half-closes
  * after its request and then reads a large answer slowly, a server that answers, ends, and then
- * reads a large upload.
+ * reads a large upload. (And at the channel's close Netty removes the socket a second time,
+ * which fails and builds an exception with a stack trace: one per session.)
  *
- * <p>Here each registration remembers that Netty removed the socket, and the next interest
- * registers it anew ({@code EPOLL_CTL_ADD}). Everything else is Netty's handler, untouched.
+ * <p>Here "no events" is submitted as edge-triggered with no interest ({@code EPOLLET} alone):
+ * the socket stays in epoll, reports nothing (a hang-up or error once at most, which is what
+ * Netty wants to hear of), and every later interest or removal finds it there. While at it, an
+ * interest that is already in epoll is not submitted twice.
  */
-final class EpollReAddingIoHandler implements IoHandler {
+final class EpollKeepRegisteredIoHandler implements IoHandler {
 
     private final IoHandler epoll;
 
-    private EpollReAddingIoHandler(IoHandler epoll) {
+    private EpollKeepRegisteredIoHandler(IoHandler epoll) {
         this.epoll = epoll;
     }
 
@@ -39,7 +42,7 @@ final class EpollReAddingIoHandler implements IoHandler {
         return new IoHandlerFactory() {
             @Override
             public IoHandler newHandler(ThreadAwareExecutor ioExecutor) {
-                return new EpollReAddingIoHandler(epollFactory.newHandler(ioExecutor));
+                return new EpollKeepRegisteredIoHandler(epollFactory.newHandler(ioExecutor));
             }
 
             @Override
@@ -51,7 +54,7 @@ final class EpollReAddingIoHandler implements IoHandler {
 
     @Override
     public IoRegistration register(IoHandle handle) throws Exception {
-        return new ReAdding(handle, epoll.register(handle));
+        return new KeptRegistration(epoll.register(handle));
     }
 
     @Override
@@ -84,49 +87,47 @@ final class EpollReAddingIoHandler implements IoHandler {
         return epoll.isCompatible(handleType);
     }
 
-    /** One socket's registration; only ever used on its event loop, like Netty's own. */
-    private final class ReAdding implements IoRegistration {
-        private final IoHandle handle;
-        private IoRegistration current;
-        /** Netty has taken the socket out of epoll (it wanted no events) but would MOD it next. */
-        private boolean removed;
+    /**
+     * One socket's registration: "no events" kept in epoll as {@code EPOLLET} alone, and an
+     * interest equal to the one already in epoll not submitted again (Netty re-submits its
+     * current interest when a connect completes: one {@code EPOLL_CTL_MOD} per server
+     * connection that changes nothing). Only ever used on its event loop, like Netty's own.
+     */
+    private static final class KeptRegistration implements IoRegistration {
+        private static final long NOT_SUBMITTED = -1;
 
-        ReAdding(IoHandle handle, IoRegistration current) {
-            this.handle = handle;
-            this.current = current;
+        private final IoRegistration epoll;
+        private long submitted = NOT_SUBMITTED;
+
+        KeptRegistration(IoRegistration epoll) {
+            this.epoll = epoll;
         }
 
         @Override
         public long submit(IoOps ops) {
-            boolean none = ((EpollIoOps) ops).value() == EpollIoOps.NONE.value();
-            if (removed && !none && current.isValid()) {
-                // Forget the stale registration (its EPOLL_CTL_DEL finds nothing to remove, which
-                // Netty ignores) and register the socket again: the new one starts with an ADD.
-                current.cancel();
-                try {
-                    current = epoll.register(handle);
-                } catch (Exception e) {
-                    throw new IllegalStateException("re-registering a socket with epoll failed", e);
-                }
+            EpollIoOps wanted = (EpollIoOps) ops;
+            if (wanted.value() == EpollIoOps.NONE.value()) {
+                wanted = EpollIoOps.EPOLLET;
             }
-            long submitted = current.submit(ops);
-            removed = none;
+            if (wanted.value() != submitted) {
+                submitted = epoll.submit(wanted);
+            }
             return submitted;
         }
 
         @Override
         public <T> T attachment() {
-            return current.attachment();
+            return epoll.attachment();
         }
 
         @Override
         public boolean isValid() {
-            return current.isValid();
+            return epoll.isValid();
         }
 
         @Override
         public boolean cancel() {
-            return current.cancel();
+            return epoll.cancel();
         }
     }
 }
