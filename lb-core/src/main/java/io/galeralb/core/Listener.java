@@ -74,8 +74,8 @@ public final class Listener {
         this.transport = transport;
         this.boss = boss;
         this.workers = workers;
+        // Its socket's family is chosen per session, from the server picked (Transport#channels).
         this.backendBootstrap = new Bootstrap()
-                .channel(transport.channelClass())
                 .option(ChannelOption.AUTO_READ, true)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 // TCP_NODELAY: Netty sets it on every socket it makes (setting it again is one more
@@ -91,9 +91,11 @@ public final class Listener {
 
     /** Binds the listening address; from then on clients are accepted. Not to be called from an event loop. */
     public void bind() throws ListenerBindException {
+        HostPort bind = config().bind();
+        InetSocketAddress address = new InetSocketAddress(bind.host(), bind.port());
         ServerBootstrap sb = new ServerBootstrap()
                 .group(boss, workers)
-                .channel(transport.serverChannelClass())
+                .channelFactory(transport.serverChannels(address))
                 // Never SO_REUSEPORT: no other process may share a port with galera-lb.
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.AUTO_READ, false)
@@ -110,8 +112,7 @@ public final class Listener {
                         ch.pipeline().addLast(new ClientSideHandler(Listener.this, session));
                     }
                 });
-        HostPort bind = config().bind();
-        ChannelFuture f = sb.bind(new InetSocketAddress(bind.host(), bind.port())).awaitUninterruptibly();
+        ChannelFuture f = sb.bind(address).awaitUninterruptibly();
         if (!f.isSuccess()) {
             throw new ListenerBindException(name(), bind, f.cause());
         }
@@ -160,8 +161,13 @@ public final class Listener {
         return activeSessions.get();
     }
 
+    /** The options of every server connection; its event loop, socket family and handler are the session's. */
     Bootstrap backendBootstrap() {
         return backendBootstrap;
+    }
+
+    Transport transport() {
+        return transport;
     }
 
     /** Counts a new client in, unless max-connections is reached. */

@@ -98,6 +98,7 @@ final class Session {
         tried.add(next);
         long started = System.nanoTime();
         Bootstrap b = listener.backendBootstrap().clone(client.eventLoop())
+                .channelFactory(listener.transport().channels(next.address()))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         config.timeouts().connect().toMillis()))
                 .handler(new ServerSideHandler(this));

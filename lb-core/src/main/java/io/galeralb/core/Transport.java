@@ -1,5 +1,6 @@
 package io.galeralb.core;
 
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -8,46 +9,92 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.Locale;
 
 /**
  * The socket transport: native epoll where it loads, NIO otherwise. The system property
  * {@code galeralb.transport} ({@code auto}, {@code epoll}, {@code nio}) overrides the choice.
+ *
+ * <p>Sockets are made in the family of the address they bind or connect to: an IPv4 address
+ * gets an IPv4 socket, not Netty's default dual-stack IPv6 socket with a mapped address (which
+ * costs an extra setsockopt per socket and the kernel's mapped-address paths on every packet).
+ * A host name that is not resolved yet gets the dual-stack socket, which takes either.
  */
 public enum Transport {
-    EPOLL(EpollServerSocketChannel.class, EpollSocketChannel.class) {
+    EPOLL {
         @Override
         IoHandlerFactory ioHandlerFactory() {
             return EpollKeepRegisteredIoHandler.factory(EpollIoHandler.newFactory());
         }
+
+        @Override
+        ServerChannel newServerChannel(SocketProtocolFamily family) {
+            return family == null ? new EpollServerSocketChannel() : new EpollServerSocketChannel(family);
+        }
+
+        @Override
+        SocketChannel newChannel(SocketProtocolFamily family) {
+            return family == null ? new EpollSocketChannel() : new EpollSocketChannel(family);
+        }
     },
-    NIO(NioServerSocketChannel.class, NioSocketChannel.class) {
+    NIO {
         @Override
         IoHandlerFactory ioHandlerFactory() {
             return NioIoHandler.newFactory();
+        }
+
+        @Override
+        ServerChannel newServerChannel(SocketProtocolFamily family) {
+            return family == null ? new NioServerSocketChannel()
+                    : new NioServerSocketChannel(SelectorProvider.provider(), family);
+        }
+
+        @Override
+        SocketChannel newChannel(SocketProtocolFamily family) {
+            return family == null ? new NioSocketChannel() : new NioSocketChannel(SelectorProvider.provider(), family);
         }
     };
 
     public static final String PROPERTY = "galeralb.transport";
 
-    private final Class<? extends ServerChannel> serverChannelClass;
-    private final Class<? extends SocketChannel> channelClass;
-
-    Transport(Class<? extends ServerChannel> serverChannelClass, Class<? extends SocketChannel> channelClass) {
-        this.serverChannelClass = serverChannelClass;
-        this.channelClass = channelClass;
-    }
-
     abstract IoHandlerFactory ioHandlerFactory();
 
-    Class<? extends ServerChannel> serverChannelClass() {
-        return serverChannelClass;
+    /** A listening socket of {@code family}, or dual-stack when it is null. */
+    abstract ServerChannel newServerChannel(SocketProtocolFamily family);
+
+    /** A client socket of {@code family}, or dual-stack when it is null. */
+    abstract SocketChannel newChannel(SocketProtocolFamily family);
+
+    /** Makes listening sockets for {@code bind}. */
+    ChannelFactory<ServerChannel> serverChannels(InetSocketAddress bind) {
+        SocketProtocolFamily family = familyOf(bind);
+        return () -> newServerChannel(family);
     }
 
-    Class<? extends SocketChannel> channelClass() {
-        return channelClass;
+    /** Makes sockets that connect to {@code remote}. */
+    ChannelFactory<SocketChannel> channels(InetSocketAddress remote) {
+        SocketProtocolFamily family = familyOf(remote);
+        return () -> newChannel(family);
+    }
+
+    /** The family of a resolved address; null (dual-stack) for one that is not resolved. */
+    static SocketProtocolFamily familyOf(InetSocketAddress address) {
+        InetAddress ip = address.getAddress();
+        if (ip instanceof Inet4Address) {
+            return SocketProtocolFamily.INET;
+        }
+        if (ip instanceof Inet6Address) {
+            return SocketProtocolFamily.INET6;
+        }
+        return null;
     }
 
     /** The transport to use on this machine, honouring {@value #PROPERTY}. */
