@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /** {@code galera-lb run}: binds the listeners and serves until SIGTERM or SIGINT; SIGHUP reloads. */
 @Command(name = "run", mixinStandardHelpOptions = true,
@@ -34,7 +35,7 @@ final class RunCommand implements Callable<Integer> {
                 stop.countDown();
             });
         }
-        Signal.handle(new Signal("HUP"), s -> {
+        SignalHandler before = Signal.handle(new Signal("HUP"), s -> {
             Instance instance = running.get();
             if (instance == null) {
                 log.warn("SIGHUP received while starting: ignored; send it again once galera-lb has started");
@@ -45,6 +46,12 @@ final class RunCommand implements Callable<Integer> {
             reload.setDaemon(true);
             reload.start();
         });
+        if (before == SignalHandler.SIG_IGN) {
+            // The JVM keeps a SIGHUP that was ignored when the process started (nohup does that)
+            // ignored, and our handler is never called.
+            log.warn("SIGHUP is ignored in this process (it was started with SIGHUP ignored, as nohup does): "
+                    + "reload with 'galera-lb reload' instead");
+        }
         Instance instance;
         try {
             instance = Instance.start(configOption.file);

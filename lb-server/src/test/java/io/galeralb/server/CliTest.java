@@ -202,6 +202,22 @@ class CliTest {
     }
 
     @Test
+    void startedWithSighupIgnoredItSaysSoAndTheReloadCommandStillWorks() throws Exception {
+        Path f = dir.resolve("lb.yaml");
+        String yaml = TestConfigs.instanceYaml(TestConfigs.freePort(), TestConfigs.freePort(), dir.resolve("lb.lock"));
+        Files.writeString(f, yaml);
+        try (GaleraLbProcess lb = GaleraLbProcess.startWithSighupIgnored("run", "--config", f.toString())) {
+            lb.awaitOutput("galera-lb started");
+            assertThat(lb.output()).contains("SIGHUP is ignored in this process").contains("'galera-lb reload'");
+
+            Files.writeString(f, yaml.replace("balance: leastconn", "balance: roundrobin"));
+            Run reload = cli("reload", "--config", f.toString());
+            assertThat(reload.exitCode()).as(reload.err()).isZero();
+            assertThat(reload.out()).startsWith("generation 2 applied in ").contains("app-cluster: changed balance");
+        }
+    }
+
+    @Test
     void sighupAndTheReloadCommandBothReloadAndStatusShowsTheGeneration() throws Exception {
         int port = TestConfigs.freePort();
         Path f = dir.resolve("lb.yaml");

@@ -39,7 +39,15 @@ final class GaleraLbProcess implements AutoCloseable {
     }
 
     static GaleraLbProcess start(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return start(new ArrayList<>(), args);
+    }
+
+    /** Starts galera-lb with SIGHUP ignored, as {@code nohup} starts a process. */
+    static GaleraLbProcess startWithSighupIgnored(String... args) throws IOException {
+        return start(new ArrayList<>(List.of("sh", "-c", "trap '' HUP; exec \"$0\" \"$@\"")), args);
+    }
+
+    private static GaleraLbProcess start(List<String> cmd, String... args) throws IOException {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
