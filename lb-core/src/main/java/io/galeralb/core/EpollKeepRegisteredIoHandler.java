@@ -91,7 +91,7 @@ final class EpollKeepRegisteredIoHandler implements IoHandler {
      * One socket's registration: "no events" kept in epoll as {@code EPOLLET} alone, and an
      * interest equal to the one already in epoll not submitted again (Netty re-submits its
      * current interest when a connect completes: one {@code EPOLL_CTL_MOD} per server
-     * connection that changes nothing). Only ever used on its event loop, like Netty's own.
+     * connection that changes nothing). Submits are serialized, as in Netty's own.
      */
     private static final class KeptRegistration implements IoRegistration {
         private static final long NOT_SUBMITTED = -1;
@@ -104,7 +104,7 @@ final class EpollKeepRegisteredIoHandler implements IoHandler {
         }
 
         @Override
-        public long submit(IoOps ops) {
+        public synchronized long submit(IoOps ops) {
             EpollIoOps wanted = (EpollIoOps) ops;
             if (wanted.value() == EpollIoOps.NONE.value()) {
                 wanted = EpollIoOps.EPOLLET;
