@@ -103,7 +103,6 @@ public final class Server {
         adminState = Objects.requireNonNull(state, "state");
     }
 
-    /** Whether a new session may be sent here now: healthy, and not drained or in maintenance. */
     /** UP and READY: new sessions may go here (and, for {@code balance: first}, it may be the writer). */
     public boolean takesSessions() {
         return up && adminState == AdminState.READY;

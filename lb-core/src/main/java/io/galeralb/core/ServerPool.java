@@ -87,9 +87,14 @@ public final class ServerPool {
             }
             return tried.contains(w) ? "" : "writer " + w.name() + ": " + w.unavailableReason();
         }
+        return reasons(tried);
+    }
+
+    /** Each server's state for messages ("node1: DOWN (...), node2: UP"), leaving out those in {@code except}. */
+    public String reasons(Set<Server> except) {
         List<String> reasons = new ArrayList<>();
         for (Server s : servers) {
-            if (!tried.contains(s)) {
+            if (!except.contains(s)) {
                 reasons.add(s.name() + ": " + s.unavailableReason());
             }
         }
@@ -133,12 +138,22 @@ public final class ServerPool {
 
     /** The server of that name. */
     public Server server(String name) {
+        return find(name).orElseThrow(() -> new IllegalArgumentException("no server " + name));
+    }
+
+    /** The server of that name, if this pool has one (a reload may have removed it). */
+    public Optional<Server> find(String name) {
         for (Server s : servers) {
             if (s.name().equals(name)) {
-                return s;
+                return Optional.of(s);
             }
         }
-        throw new IllegalArgumentException("no server " + name);
+        return Optional.empty();
+    }
+
+    /** The servers' names, for messages: "node1, node2, node3". */
+    public String names() {
+        return String.join(", ", servers.stream().map(Server::name).toList());
     }
 
     /** Picks and acquires a server that takes sessions and is not in {@code tried}; null when none is left. */

@@ -80,32 +80,15 @@ final class AdminClient {
      */
     Answer stream(String path, String jsonBody, Duration timeout, Consumer<String> line)
             throws Unreachable {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path))
-                .timeout(timeout)
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(jsonBody))
-                .build();
-        try {
-            HttpResponse<Stream<String>> r =
-                    HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofLines());
+        HttpResponse<Stream<String>> r = send(request("POST", path, jsonBody, timeout), HttpResponse.BodyHandlers.ofLines());
+        try (Stream<String> lines = r.body()) {
             if (r.statusCode() == 200) {
-                try (Stream<String> lines = r.body()) {
-                    lines.forEach(line);
-                }
+                lines.forEach(line);
                 return null;
             }
-            String all;
-            try (Stream<String> lines = r.body()) {
-                all = String.join("\n", lines.toList());
-            }
-            return new Answer(r.statusCode(), JSON.std.mapFrom(all));
+            return new Answer(r.statusCode(), JSON.std.mapFrom(String.join("\n", lines.toList())));
         } catch (IOException | UncheckedIOException e) {
-            throw new Unreachable("cannot reach the admin API at " + base + ": "
-                    + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Unreachable("interrupted");
+            throw unreachable(e);
         }
     }
 
@@ -114,22 +97,37 @@ final class AdminClient {
     }
 
     Answer call(String method, String path, String jsonBody, Duration timeout) throws Unreachable {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path))
+        HttpResponse<String> r = send(request(method, path, jsonBody, timeout), HttpResponse.BodyHandlers.ofString());
+        try {
+            return new Answer(r.statusCode(), JSON.std.mapFrom(r.body()));
+        } catch (IOException e) {
+            throw unreachable(e);
+        }
+    }
+
+    private HttpRequest request(String method, String path, String jsonBody, Duration timeout) {
+        return HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(timeout)
                 .header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/json")
                 .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(jsonBody))
                 .build();
+    }
+
+    private <T> HttpResponse<T> send(HttpRequest req, HttpResponse.BodyHandler<T> body) throws Unreachable {
         try {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString());
-            return new Answer(r.statusCode(), JSON.std.mapFrom(r.body()));
+            return HttpClient.newHttpClient().send(req, body);
         } catch (IOException e) {
-            throw new Unreachable("cannot reach the admin API at " + base + ": "
-                    + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
+            throw unreachable(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Unreachable("interrupted");
         }
+    }
+
+    private Unreachable unreachable(Exception e) {
+        return new Unreachable("cannot reach the admin API at " + base + ": "
+                + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
     }
 }

@@ -190,7 +190,8 @@ final class AdminServer implements AutoCloseable {
             }
             String body = req.content().toString(StandardCharsets.UTF_8);
             if (switchover) {
-                switchover(ctx, state[2], body);
+                // Starting one takes GaleraLb's lock, which a reload may hold for seconds.
+                reloads.execute(() -> switchover(ctx, state[2], body));
                 return;
             }
             reloads.execute(() -> setState(ctx, state[2], state[3], body));
@@ -223,7 +224,7 @@ final class AdminServer implements AutoCloseable {
             Consumer<String> report = step -> {
                 synchronized (lock) {
                     if (streaming[0]) {
-                        ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(step + "\n", StandardCharsets.UTF_8)));
+                        ctx.writeAndFlush(line(step));
                     } else {
                         early.add(step);
                     }
@@ -244,8 +245,7 @@ final class AdminServer implements AutoCloseable {
             HttpUtil.setTransferEncodingChunked(head, true);
             synchronized (lock) {
                 ctx.write(head);
-                early.forEach(step -> ctx.write(new DefaultHttpContent(
-                        Unpooled.copiedBuffer(step + "\n", StandardCharsets.UTF_8))));
+                early.forEach(step -> ctx.write(line(step)));
                 ctx.flush();
                 streaming[0] = true;
             }
@@ -254,10 +254,15 @@ final class AdminServer implements AutoCloseable {
                         : Boolean.TRUE.equals(ok) ? "done: the writer of " + listener + " is " + to
                         : "failed: the writer of " + listener + " was not moved to " + to;
                 synchronized (lock) {
-                    ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(last + "\n", StandardCharsets.UTF_8)));
+                    ctx.write(line(last));
                     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
                 }
             });
+        }
+
+        /** One line of a streamed answer. */
+        private static DefaultHttpContent line(String text) {
+            return new DefaultHttpContent(Unpooled.copiedBuffer(text + "\n", StandardCharsets.UTF_8));
         }
 
         /** {@code {"state": "ready|drain|maint", "keep-sessions": false}}. */

@@ -138,7 +138,7 @@ public final class GaleraLb implements AutoCloseable {
                         t -> apply(listener, t), (server, result, nanos) -> {
                             metrics.checked(lc.name(), server, result, nanos);
                             audit.observe(server, result.timeouts());
-                            result.timeouts().ifPresent(nt -> serverOf(listener, server)
+                            result.timeouts().ifPresent(nt -> listener.pool().find(server)
                                     .ifPresent(s -> s.serverIdleTimeouts(nt.waitTimeout(), nt.interactiveTimeout())));
                         });
                 opened.put(lc.name(), new Served(listener, health));
@@ -222,18 +222,10 @@ public final class GaleraLb implements AutoCloseable {
         }
     }
 
-    private static Optional<Server> serverOf(Listener listener, String name) {
-        try {
-            return Optional.of(listener.pool().server(name));
-        } catch (IllegalArgumentException removedByReload) {
-            return Optional.empty();
-        }
-    }
-
     /** Applies a health transition to the proxy's server; closes its sessions if the listener says so. */
     private void apply(Listener listener, Transition t) {
         metrics.transition(t);
-        Optional<Server> found = serverOf(listener, t.server());
+        Optional<Server> found = listener.pool().find(t.server());
         if (found.isEmpty()) {
             return;
         }
@@ -332,7 +324,7 @@ public final class GaleraLb implements AutoCloseable {
         adminStates.forEach((listener, states) -> {
             Served s = served.get(listener);
             if (s != null) {
-                states.forEach((name, state) -> serverOf(s.listener(), name).ifPresent(srv -> srv.adminState(state)));
+                states.forEach((name, state) -> s.listener().pool().find(name).ifPresent(srv -> srv.adminState(state)));
             }
         });
     }
@@ -363,10 +355,8 @@ public final class GaleraLb implements AutoCloseable {
                 throw new IllegalArgumentException("listener " + listener + " balances " + l.config().balance().yamlName()
                         + "; switchover needs balance: first");
             }
-            Server target = l.pool().servers().stream().filter(s -> s.name().equals(server)).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("listener " + listener + " has no server " + server
-                            + " (servers: " + String.join(", ", l.pool().servers().stream().map(Server::name).toList())
-                            + ")"));
+            Server target = l.pool().find(server).orElseThrow(() -> new IllegalArgumentException(
+                    "listener " + listener + " has no server " + server + " (servers: " + l.pool().names() + ")"));
             if (!target.takesSessions()) {
                 throw new IllegalStateException("switchover refused: " + server + " is " + target.unavailableReason()
                         + "; the new writer must be UP and READY");

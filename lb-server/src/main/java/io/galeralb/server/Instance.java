@@ -284,7 +284,7 @@ final class Instance implements AutoCloseable {
         return h;
     }
 
-    /** The process, its configuration, and every listener and server: {@code GET /status}. */
+    /** The writer of a {@code balance: first} listener, in {@code GET /status}. */
     private static Map<String, Object> writerStatus(WriterElection.State w) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("server", w.writer().orElse(null));
@@ -306,6 +306,7 @@ final class Instance implements AutoCloseable {
         return m;
     }
 
+    /** The process, its configuration, and every listener and server: {@code GET /status}. */
     synchronized Map<String, Object> status() {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("pid", pid);

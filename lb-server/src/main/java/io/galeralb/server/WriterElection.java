@@ -11,11 +11,11 @@ import io.galeralb.health.WriterLease;
 import io.galeralb.health.WriterLease.Lease;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -150,7 +150,7 @@ final class WriterElection implements AutoCloseable {
                 return;
             }
             if (best.isEmpty()) {
-                noWriter(pool, "no server is UP and READY (" + reasons(pool) + ")", true);
+                noWriter(pool, "no server is UP and READY (" + pool.reasons(Set.of()) + ")", true);
             } else {
                 follow(pool, best.get(), current.map(w -> w.name() + " is " + w.unavailableReason())
                         .orElse("first choice among UP servers by priority"));
@@ -162,7 +162,7 @@ final class WriterElection implements AutoCloseable {
         try {
             Optional<Lease> recorded = lease.read(via);
             for (int attempt = 0; attempt < 2; attempt++) {
-                Optional<Server> named = recorded.flatMap(l -> server(pool, l.writer()));
+                Optional<Server> named = recorded.flatMap(l -> pool.find(l.writer()));
                 Optional<Server> best = candidates.stream().findFirst();
                 boolean recordedUsable = named.isPresent() && named.get().takesSessions();
                 boolean failback = recordedUsable && config.failback() && best.isPresent()
@@ -173,7 +173,7 @@ final class WriterElection implements AutoCloseable {
                     return;
                 }
                 if (best.isEmpty()) {
-                    noWriter(pool, "no server is UP and READY (" + reasons(pool) + ")", true);
+                    noWriter(pool, "no server is UP and READY (" + pool.reasons(Set.of()) + ")", true);
                     return;
                 }
                 String why = failback ? "failback: " + best.get().name() + " has priority " + best.get().priority()
@@ -221,15 +221,6 @@ final class WriterElection implements AutoCloseable {
         return PREFERENCE.compare(a, b) < 0;
     }
 
-    private static Optional<Server> server(ServerPool pool, String name) {
-        return pool.servers().stream().filter(s -> s.name().equals(name)).findFirst();
-    }
-
-    private static String reasons(ServerPool pool) {
-        List<String> r = new ArrayList<>();
-        pool.servers().forEach(s -> r.add(s.name() + ": " + s.unavailableReason()));
-        return String.join(", ", r);
-    }
 
     private void follow(ServerPool pool, Server writer, String reason) {
         follow(pool, writer, null, reason);
@@ -312,10 +303,10 @@ final class WriterElection implements AutoCloseable {
 
     private boolean runSwitchover(String targetName, Duration timeout, Consumer<String> report, Drainer drain) {
         ServerPool pool = listener.pool();
-        Optional<Server> target = server(pool, targetName);
+        Optional<Server> target = pool.find(targetName);
         if (target.isEmpty()) {
             report.accept("refused: listener " + name + " has no server " + targetName + " (servers: "
-                    + String.join(", ", pool.servers().stream().map(Server::name).toList()) + ")");
+                    + pool.names() + ")");
             return false;
         }
         Server to = target.get();
