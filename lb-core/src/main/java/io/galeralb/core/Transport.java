@@ -32,7 +32,7 @@ public enum Transport {
     EPOLL {
         @Override
         IoHandlerFactory ioHandlerFactory() {
-            return EpollKeepRegisteredIoHandler.factory(EpollIoHandler.newFactory());
+            return BatchingEpollIoHandler.factory(EpollIoHandler.newFactory());
         }
 
         @Override
