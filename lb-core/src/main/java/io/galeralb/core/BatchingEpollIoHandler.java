@@ -194,7 +194,7 @@ final class BatchingEpollIoHandler implements IoHandler {
                 inEpoll = wanted;
             } catch (UncheckedIOException e) {
                 // The socket or epoll is broken: what Netty does when it fails to change an interest.
-                log.debug("epoll refused interest {} for {}, closing it: {}", wanted, channel, e.getCause().toString());
+                log.debug("epoll refused interest {} for fd {}, closing its channel: {}", wanted, channel.fd(), e.getCause().toString());
                 close();
             }
         }

@@ -44,8 +44,24 @@ public final class Listener {
      * result set) moves in reads of up to 256 KiB, a quarter of the syscalls. iperf3 through a
      * TCP listener: 13-15 Gbit/s with 64 KiB, 19-20 with 256 KiB, 22-23 with 1 MiB (direct 34-37);
      * 256 KiB keeps what one streaming session holds at about 256 KiB plus the water mark.
+     *
+     * <p>Up to 16 reads per wakeup, Netty's default for a socket: an allocator set as an option
+     * replaces that default with its own, 1, and then an answer larger than the current guess
+     * (a 12 KiB range SELECT after a run of small packets) costs a second wakeup and a second
+     * send. With 16, the reads of one wakeup leave in one {@code writev} at read-complete; the
+     * water mark still stops the reading once the peer has 64 KiB queued. (A floor of 16 KiB, as
+     * HAProxy's buffers, would also save the second read, but the water mark counts bytes, not
+     * buffers: a server trickling small packets to a client that does not read would then make
+     * galera-lb hold a 16 KiB buffer per packet.)
      */
-    static final RecvByteBufAllocator READ_SIZES = new AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024);
+    static final RecvByteBufAllocator READ_SIZES = readSizes();
+
+    private static RecvByteBufAllocator readSizes() {
+        AdaptiveRecvByteBufAllocator sizes = new AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024);
+        sizes.maxMessagesPerRead(16);
+        return sizes;
+    }
+
     private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     /** The configuration and pool a new session takes, once, when it is accepted. */
