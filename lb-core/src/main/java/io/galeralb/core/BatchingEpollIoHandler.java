@@ -126,8 +126,9 @@ final class BatchingEpollIoHandler implements IoHandler {
         if (cancelled.isEmpty()) {
             return;
         }
-        for (Registration r : cancelled) {
-            r.inNetty.cancel();
+        // By index: what a cancel sets off may list more (and those are applied too).
+        for (int i = 0; i < cancelled.size(); i++) {
+            cancelled.get(i).inNetty.cancel();
         }
         cancelled.clear();
     }
@@ -136,8 +137,9 @@ final class BatchingEpollIoHandler implements IoHandler {
         if (changed.isEmpty()) {
             return;
         }
-        for (Registration r : changed) {
-            r.apply();
+        // By index: a channel closed because epoll refused its interest may change its peer's.
+        for (int i = 0; i < changed.size(); i++) {
+            changed.get(i).apply();
         }
         changed.clear();
     }
