@@ -23,7 +23,8 @@ final class GaleraCluster {
 
     static final int NODES = 3;
     private static final int SQL_BASE = Integer.parseInt(System.getenv().getOrDefault("GLB_CLUSTER_SQL_PORT", "23306"));
-    private static boolean stopAtExit;
+    /** Whether this JVM has looked if the cluster was running before it (and so whether to stop it at exit). */
+    private static boolean ownerKnown;
 
     private GaleraCluster() {
     }
@@ -41,9 +42,13 @@ final class GaleraCluster {
      * nodes resumed, wsrep_desync, read_only and gmcast.isolate off).
      */
     static synchronized void reset() {
-        if (!stopAtExit && script("status").output.lines().noneMatch(l -> l.contains(" PID "))) {
-            stopAtExit = true;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> script("stop"), "galera-cluster-stop"));
+        if (!ownerKnown) {
+            // Decided at the first reset only: a test that stops every node (and the reset after
+            // it) does not make a cluster this JVM found running its own to stop.
+            ownerKnown = true;
+            if (script("status").output.lines().noneMatch(l -> l.contains(" PID "))) {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> script("stop"), "galera-cluster-stop"));
+            }
         }
         Result r = script("reset");
         if (r.exitCode != 0) {
