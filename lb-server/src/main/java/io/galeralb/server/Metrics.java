@@ -78,7 +78,10 @@ final class Metrics {
     }
 
     void process(Supplier<Number> generation) {
+        // Held strongly: a gauge only keeps a weak reference to what it reads, and nothing else
+        // holds this supplier, so after a garbage collection the gauge read NaN.
         Gauge.builder("galera.lb.config.generation", generation, g -> g.get().doubleValue())
+                .strongReference(true)
                 .description("configuration generation running").register(registry);
     }
 

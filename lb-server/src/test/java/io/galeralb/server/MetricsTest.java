@@ -1,0 +1,24 @@
+package io.galeralb.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.ref.WeakReference;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class MetricsTest {
+
+    @Test
+    void theConfigGenerationGaugeStillReadsAfterAGarbageCollection() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        AtomicInteger generation = new AtomicInteger(7);
+        new Metrics(registry).process(generation::get); // as Instance does: a supplier nothing else holds
+        // What a weakly held supplier would be lost to: a collection (proved by a weak canary).
+        WeakReference<Object> canary = new WeakReference<>(new Object());
+        while (canary.get() != null) {
+            System.gc();
+        }
+        assertThat(registry.get("galera.lb.config.generation").gauge().value()).isEqualTo(7.0);
+    }
+}
