@@ -189,12 +189,9 @@ final class AdminServer implements AutoCloseable {
                 return;
             }
             String body = req.content().toString(StandardCharsets.UTF_8);
-            if (switchover) {
-                // Starting one takes GaleraLb's lock, which a reload may hold for seconds.
-                reloads.execute(() -> switchover(ctx, state[2], body));
-                return;
-            }
-            reloads.execute(() -> setState(ctx, state[2], state[3], body));
+            // Off the event loop: both take GaleraLb's lock, which a reload may hold for seconds.
+            reloads.execute(switchover ? () -> switchover(ctx, state[2], body)
+                    : () -> setState(ctx, state[2], state[3], body));
         }
 
         /**

@@ -221,7 +221,6 @@ final class WriterElection implements AutoCloseable {
         return PREFERENCE.compare(a, b) < 0;
     }
 
-
     private void follow(ServerPool pool, Server writer, String reason) {
         follow(pool, writer, null, reason);
     }
