@@ -80,16 +80,14 @@ public final class Listener {
     private volatile SessionObserver observer = SessionObserver.NONE;
     private volatile boolean accepting = true;
     private final Transport transport;
-    private final EventLoopGroup boss;
-    private final EventLoopGroup workers;
+    private final EventLoopGroup loops;
     private volatile Channel serverChannel;
 
-    private Listener(ListenerConfig config, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
+    private Listener(ListenerConfig config, Transport transport, EventLoopGroup loops) {
         this.current = new AtomicReference<>(new Snapshot(config, new ServerPool(config.servers().values(),
                 config.balance())));
         this.transport = transport;
-        this.boss = boss;
-        this.workers = workers;
+        this.loops = loops;
         // Its socket's family is chosen per session, from the server picked (Transport#channels).
         this.backendBootstrap = new Bootstrap()
                 .option(ChannelOption.AUTO_READ, true)
@@ -101,8 +99,9 @@ public final class Listener {
                 .option(ChannelOption.RCVBUF_ALLOCATOR, READ_SIZES);
     }
 
-    static Listener create(ListenerConfig config, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
-        return new Listener(config, transport, boss, workers);
+    /** A listener whose listening socket and sessions live on {@code loops}. */
+    static Listener create(ListenerConfig config, Transport transport, EventLoopGroup loops) {
+        return new Listener(config, transport, loops);
     }
 
     /** Binds the listening address; from then on clients are accepted. Not to be called from an event loop. */
@@ -110,7 +109,7 @@ public final class Listener {
         HostPort bind = config().bind();
         InetSocketAddress address = new InetSocketAddress(bind.host(), bind.port());
         ServerBootstrap sb = new ServerBootstrap()
-                .group(boss, workers)
+                .group(loops)
                 .channelFactory(transport.serverChannels(address))
                 // Never SO_REUSEPORT: no other process may share a port with galera-lb.
                 .option(ChannelOption.SO_BACKLOG, 1024)
