@@ -47,6 +47,14 @@ final class WriterElection implements AutoCloseable {
             Comparator.comparingInt(Server::priority).thenComparing(Server::name);
     /** A lease reason that starts so was set by a switchover: failback leaves it alone. */
     static final String SWITCHOVER = "switchover";
+    /**
+     * Changes of the lease one step may try. A change can lose without the winner being visible to
+     * the read right after it (seen with two instances starting at the same moment on a new lease
+     * table: the first insert aborted as a deadlock, the read after it still found no row, the
+     * second insert found the row), so after the last loss the lease is read once more and
+     * followed if it names a server that can take sessions: no writer only when it does not.
+     */
+    private static final int MAX_LEASE_CHANGES = 2;
 
     /** What status and metrics show; {@code checked} is when the last election round ended. */
     record State(Optional<String> writer, String noWriterReason, Instant since, String reason, long changes,
@@ -161,19 +169,28 @@ final class WriterElection implements AutoCloseable {
                 .map(Server::config).toList();
         try {
             Optional<Lease> recorded = lease.read(via);
-            for (int attempt = 0; attempt < 2; attempt++) {
+            for (int attempt = 0; ; attempt++) {
                 Optional<Server> named = recorded.flatMap(l -> pool.find(l.writer()));
                 Optional<Server> best = candidates.stream().findFirst();
                 boolean recordedUsable = named.isPresent() && named.get().takesSessions();
                 boolean failback = recordedUsable && config.failback() && best.isPresent()
                         && better(best.get(), named.get()) && !recorded.get().reason().startsWith(SWITCHOVER);
-                if (recordedUsable && !failback) {
+                // What the lease names after this instance's last change lost is followed all the
+                // same if it can take sessions: a failback can wait for the next step.
+                boolean lastLook = attempt == MAX_LEASE_CHANGES;
+                if (recordedUsable && (!failback || lastLook)) {
                     follow(pool, named.get(), recorded.get(), "recorded in the writer lease by " + recorded.get().holder()
                             + ": " + recorded.get().reason());
                     return;
                 }
                 if (best.isEmpty()) {
                     noWriter(pool, "no server is UP and READY (" + pool.reasons(Set.of()) + ")", true);
+                    return;
+                }
+                if (lastLook) {
+                    noWriter(pool, recorded.map(l -> "the writer lease names " + l.writer()
+                                    + ", which cannot take sessions here").orElse("the writer lease stays empty although "
+                                    + "other instances' changes of it won " + MAX_LEASE_CHANGES + " times"), true);
                     return;
                 }
                 String why = failback ? "failback: " + best.get().name() + " has priority " + best.get().priority()
@@ -186,11 +203,9 @@ final class WriterElection implements AutoCloseable {
                     follow(pool, best.get(), now.orElse(null), why + " (writer lease epoch " + (epoch + 1) + ")");
                     return;
                 }
-                log.info("{}: another instance changed the writer lease first; following it", name);
+                log.info("{}: another instance changed the writer lease first; reading it again", name);
                 recorded = lease.read(via);
             }
-            noWriter(pool, "the writer lease names " + recorded.map(Lease::writer).orElse("no writer")
-                    + ", which cannot take sessions here", true);
         } catch (WriterLease.UnavailableException e) {
             state = new State(state.writer(), state.noWriterReason(), state.since(), state.reason(), changes.get(),
                     Optional.empty(), Optional.of(e.getMessage()), state.checked());
