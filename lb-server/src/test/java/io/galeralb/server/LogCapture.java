@@ -18,7 +18,13 @@ final class LogCapture implements AutoCloseable {
     }
 
     List<String> lines() {
-        return appender.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()
+        List<ILoggingEvent> events;
+        // Threads of the process log while a test reads: ListAppender appends under its own monitor
+        // (AppenderBase.doAppend is synchronized), so the copy is taken under it too.
+        synchronized (appender) {
+            events = List.copyOf(appender.list);
+        }
+        return events.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()
                 + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getMessage())).toList();
     }
 
