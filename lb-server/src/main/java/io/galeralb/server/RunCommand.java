@@ -2,6 +2,7 @@ package io.galeralb.server;
 
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,16 +36,22 @@ final class RunCommand implements Callable<Integer> {
                 stop.countDown();
             });
         }
+        // A SIGHUP that arrives while starting (even just after "galera-lb started" is logged) is
+        // not lost: the reload runs once the instance is up, by whichever side sees the flag last.
+        AtomicBoolean reloadWhenStarted = new AtomicBoolean();
         SignalHandler before = Signal.handle(new Signal("HUP"), s -> {
             Instance instance = running.get();
-            if (instance == null) {
-                log.warn("SIGHUP received while starting: ignored; send it again once galera-lb has started");
+            if (instance != null) {
+                log.info("SIGHUP received: reloading {}", configOption.file);
+                reloadInBackground(instance);
                 return;
             }
-            log.info("SIGHUP received: reloading {}", configOption.file);
-            Thread reload = new Thread(instance::reload, "sighup-reload");
-            reload.setDaemon(true);
-            reload.start();
+            log.info("SIGHUP received while starting: reloading {} once started", configOption.file);
+            reloadWhenStarted.set(true);
+            Instance started = running.get();
+            if (started != null && reloadWhenStarted.getAndSet(false)) {
+                reloadInBackground(started);
+            }
         });
         if (before == SignalHandler.SIG_IGN) {
             // The JVM keeps a SIGHUP that was ignored when the process started (nohup does that)
@@ -60,8 +67,18 @@ final class RunCommand implements Callable<Integer> {
             return 1;
         }
         running.set(instance);
+        if (reloadWhenStarted.getAndSet(false)) {
+            log.info("started: reloading {} for the SIGHUP received while starting", configOption.file);
+            reloadInBackground(instance);
+        }
         stop.await();
         instance.shutdown();
         return 0;
+    }
+
+    private static void reloadInBackground(Instance instance) {
+        Thread reload = new Thread(instance::reload, "sighup-reload");
+        reload.setDaemon(true);
+        reload.start();
     }
 }

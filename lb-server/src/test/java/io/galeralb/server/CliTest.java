@@ -217,6 +217,34 @@ class CliTest {
         }
     }
 
+    /**
+     * "galera-lb started" is logged a moment before the process takes reloads; a SIGHUP sent in
+     * that moment (once made a clean-clone run red) or earlier is applied once the start is done,
+     * not dropped. Here the start is held for a second by a server that accepts and never answers
+     * (its first check waits for the check timeout), and the SIGHUP is sent during it.
+     */
+    @Test
+    void aSighupWhileStartingIsAppliedOnceStarted() throws Exception {
+        Path f = dir.resolve("lb.yaml");
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            String yaml = TestConfigs.instanceYaml(TestConfigs.freePort(), TestConfigs.freePort(), dir.resolve("lb.lock"))
+                    + "      silent: { address: 127.0.0.1:" + silent.getLocalPort() + " }\n";
+            Files.writeString(f, yaml);
+            try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString())) {
+                lb.awaitOutput("app-cluster/node1 UP");
+                Files.writeString(f, yaml.replace("balance: leastconn", "balance: roundrobin"));
+                new ProcessBuilder("kill", "-HUP", Long.toString(lb.pid())).start().waitFor();
+                lb.awaitOutput("reload: generation 2 applied");
+
+                String out = lb.output();
+                assertThat(out).contains("SIGHUP received while starting")
+                        .contains("app-cluster: changed balance");
+                assertThat(out.indexOf("SIGHUP received while starting")).isLessThan(out.indexOf("galera-lb started"));
+                assertThat(out.indexOf("galera-lb started")).isLessThan(out.indexOf("reload: generation 2 applied"));
+            }
+        }
+    }
+
     @Test
     void sighupAndTheReloadCommandBothReloadAndStatusShowsTheGeneration() throws Exception {
         int port = TestConfigs.freePort();
