@@ -189,8 +189,8 @@ final class WriterElection implements AutoCloseable {
                 }
                 if (lastLook) {
                     noWriter(pool, recorded.map(l -> "the writer lease names " + l.writer()
-                                    + ", which cannot take sessions here").orElse("the writer lease stays empty although "
-                                    + "other instances' changes of it won " + MAX_LEASE_CHANGES + " times"), true);
+                                    + ", which cannot take sessions here").orElse("the writer lease names no writer after "
+                                    + MAX_LEASE_CHANGES + " attempts to record one lost to other changes"), true);
                     return;
                 }
                 String why = failback ? "failback: " + best.get().name() + " has priority " + best.get().priority()
