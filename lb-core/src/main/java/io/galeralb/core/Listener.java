@@ -2,7 +2,6 @@ package io.galeralb.core;
 
 import io.galeralb.config.HostPort;
 import io.galeralb.config.ListenerConfig;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
@@ -17,6 +16,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -69,7 +69,6 @@ public final class Listener {
     }
 
     private final AtomicReference<Snapshot> current;
-    private final Bootstrap backendBootstrap;
     private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
@@ -88,15 +87,6 @@ public final class Listener {
                 config.balance())));
         this.transport = transport;
         this.loops = loops;
-        // Its socket's family is chosen per session, from the server picked (Transport#channels).
-        this.backendBootstrap = new Bootstrap()
-                .option(ChannelOption.AUTO_READ, true)
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                // TCP_NODELAY: Netty sets it on every socket it makes (setting it again is one more
-                // syscall per socket).
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, READ_SIZES);
     }
 
     /** A listener whose listening socket and sessions live on {@code loops}. */
@@ -176,13 +166,26 @@ public final class Listener {
         return activeSessions.get();
     }
 
-    /** The options of every server connection; its event loop, socket family and handler are the session's. */
-    Bootstrap backendBootstrap() {
-        return backendBootstrap;
-    }
-
-    Transport transport() {
-        return transport;
+    /**
+     * A connection to {@code server} with the options of every server connection, not registered
+     * yet: its event loop and handler are the session's. Its socket's family is the server
+     * address's (see {@link Transport#newChannel}). Made directly rather than by a {@code Bootstrap},
+     * which would copy its options, look up a resolver for an address already resolved and queue
+     * the connect as one more task, for every session.
+     *
+     * @throws io.netty.channel.ChannelException when no socket can be made (out of file descriptors)
+     */
+    SocketChannel newServerConnection(InetSocketAddress server, Duration connectTimeout) {
+        SocketChannel ch = transport.newChannel(Transport.familyOf(server));
+        ch.config()
+                .setAllowHalfClosure(true)
+                // TCP_NODELAY: Netty sets it on every socket it makes (setting it again is one more
+                // syscall per socket).
+                .setKeepAlive(true)
+                .setWriteBufferWaterMark(WATER_MARK)
+                .setRecvByteBufAllocator(READ_SIZES)
+                .setConnectTimeoutMillis((int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+        return ch;
     }
 
     /** Counts a new client in, unless max-connections is reached. */

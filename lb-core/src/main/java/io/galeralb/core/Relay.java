@@ -107,7 +107,7 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
                 // an input that is already gone, which costs a syscall, two epoll_ctl and an
                 // exception with a stack trace per session.
                 d.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
-                d.shutdownOutput();
+                Transport.shutdownOutput(d);
             }
         });
     }

@@ -4,14 +4,15 @@ import io.galeralb.config.Balance;
 import io.galeralb.config.Durations;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.Timeouts;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.nio.channels.UnresolvedAddressException;
@@ -97,27 +98,36 @@ final class Session {
         }
         tried.add(next);
         long started = System.nanoTime();
-        Bootstrap b = listener.backendBootstrap().clone(client.eventLoop())
-                .channelFactory(listener.transport().channels(next.address()))
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-                        config.timeouts().connect().toMillis()))
-                .handler(new ServerSideHandler(this));
-        pendingConnect = b.connect(next.address());
-        pendingConnect.addListener((ChannelFutureListener) f -> connected(next, f, System.nanoTime() - started));
+        SocketChannel ch;
+        try {
+            ch = listener.newServerConnection(next.address(), config.timeouts().connect());
+        } catch (ChannelException e) {
+            connectFailed(next, e);
+            return;
+        }
+        ch.pipeline().addLast(new ServerSideHandler(this));
+        ChannelPromise connect = ch.newPromise();
+        // The client's own event loop: registered at once, connected right after.
+        client.eventLoop().register(ch).addListener((ChannelFutureListener) registered -> {
+            if (registered.isSuccess()) {
+                ch.connect(next.address(), connect);
+            } else {
+                connect.tryFailure(registered.cause());
+            }
+        });
+        pendingConnect = connect;
+        connect.addListener((ChannelFutureListener) f -> connected(next, f, System.nanoTime() - started));
     }
 
     private void connected(Server picked, ChannelFuture f, long tookNanos) {
         pendingConnect = null;
         if (!f.isSuccess()) {
-            picked.release();
-            if (f.isCancelled() || !client.isActive()) {
+            f.channel().close();
+            if (f.isCancelled()) {
+                picked.release();
                 return;
             }
-            picked.countConnectFailure();
-            String reason = describe(f.cause(), config.timeouts());
-            log.debug("{}: connect to {} failed: {}", config.name(), picked, reason);
-            failures.add(picked.name() + ": " + reason);
-            connectNext();
+            connectFailed(picked, f.cause());
             return;
         }
         server = picked;
@@ -141,6 +151,19 @@ final class Session {
         } else {
             client.config().setAutoRead(true);
         }
+    }
+
+    /** {@code picked} could not be connected: note why and try the next server. */
+    private void connectFailed(Server picked, Throwable cause) {
+        picked.release();
+        if (!client.isActive()) {
+            return;
+        }
+        picked.countConnectFailure();
+        String reason = describe(cause, config.timeouts());
+        log.debug("{}: connect to {} failed: {}", config.name(), picked, reason);
+        failures.add(picked.name() + ": " + reason);
+        connectNext();
     }
 
     void holdUntilConnected(ByteBuf msg) {
