@@ -187,6 +187,11 @@ public final class WriterLease implements AutoCloseable {
         try (Statement st = connection.createStatement()) {
             // Causal reads: a change committed on any node is seen here before the read answers.
             st.execute("SET SESSION wsrep_sync_wait = 1");
+            if (tableExists()) {
+                return;
+            }
+            // Only where it is missing: a CREATE ... IF NOT EXISTS is replicated (a cluster-wide
+            // DDL in total order) even when there is nothing to create.
             st.execute("CREATE DATABASE IF NOT EXISTS `" + table.schema() + "`");
             st.execute("CREATE TABLE IF NOT EXISTS " + table.qualifiedTable() + " ("
                     + "listener VARCHAR(128) NOT NULL PRIMARY KEY, "
@@ -196,6 +201,17 @@ public final class WriterLease implements AutoCloseable {
                     + "changed_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), "
                     + "reason VARCHAR(512) NOT NULL DEFAULT '') ENGINE=InnoDB "
                     + "COMMENT='galera-lb: the writer of each balance: first listener; changed by compare-and-set on epoch'");
+        }
+    }
+
+    private boolean tableExists() throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+            ps.setString(1, table.schema());
+            ps.setString(2, table.table());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
         }
     }
 

@@ -272,6 +272,21 @@ class WriterLeaseClusterTest {
     }
 
     @Test
+    void anInstanceThatFindsTheLeaseTableDoesNotReplicateAnythingToFollowIt() throws Exception {
+        Instance first = start(PREFERS_NODE1);
+        assertThat(first.writer()).isEqualTo("node1");
+        first.lb().close();
+        // Every replicated event (a write, a DDL) moves this counter on every node. Nothing else
+        // writes to the cluster meanwhile: a CREATE ... IF NOT EXISTS of the table that is
+        // there would be one such event.
+        long before = Long.parseLong(GaleraCluster.status(2, "wsrep_last_committed"));
+        Instance second = start(PREFERS_NODE1);
+        assertThat(second.writer()).isEqualTo("node1");
+        assertThat(nodeOfNewSession(second)).isEqualTo("node1");
+        assertThat(Long.parseLong(GaleraCluster.status(2, "wsrep_last_committed"))).isEqualTo(before);
+    }
+
+    @Test
     void whileTheLeaseIsUnreadableNewSessionsAreRefusedAndOpenOnesGoOn() throws Exception {
         Instance a = start(PREFERS_NODE1);
         Connection open = DriverManager.getConnection(a.url());
