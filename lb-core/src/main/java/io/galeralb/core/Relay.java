@@ -80,8 +80,7 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
             if (peer == null || !peer.isActive() || ((DuplexChannel) peer).isInputShutdown()) {
                 // Both directions have ended (or there is no one left to tell): close both sides
                 // once what is queued for them is written. A shutdown of output first would only
-                // cost Netty an exception with a stack trace per session; the FIN goes out with
-                // the close all the same.
+                // cost a system call per session; the FIN goes out with the close all the same.
                 if (peer != null) {
                     closeOnFlush(peer);
                 }
