@@ -5,6 +5,7 @@ import io.galeralb.config.ListenerConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -173,18 +174,23 @@ public final class Listener {
      * which would copy its options, look up a resolver for an address already resolved and queue
      * the connect as one more task, for every session.
      *
-     * @throws io.netty.channel.ChannelException when no socket can be made (out of file descriptors)
+     * @throws ChannelException when no socket can be made (out of file descriptors) or set up
      */
     SocketChannel newServerConnection(InetSocketAddress server, Duration connectTimeout) {
         SocketChannel ch = transport.newChannel(Transport.familyOf(server));
-        ch.config()
-                .setAllowHalfClosure(true)
-                // TCP_NODELAY: Netty sets it on every socket it makes (setting it again is one more
-                // syscall per socket).
-                .setKeepAlive(true)
-                .setWriteBufferWaterMark(WATER_MARK)
-                .setRecvByteBufAllocator(READ_SIZES)
-                .setConnectTimeoutMillis((int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+        try {
+            ch.config()
+                    .setAllowHalfClosure(true)
+                    // TCP_NODELAY: Netty sets it on every socket it makes (setting it again is one
+                    // more syscall per socket).
+                    .setKeepAlive(true)
+                    .setWriteBufferWaterMark(WATER_MARK)
+                    .setRecvByteBufAllocator(READ_SIZES)
+                    .setConnectTimeoutMillis((int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+        } catch (ChannelException e) {
+            ch.unsafe().closeForcibly(); // not registered yet: nothing else holds its socket
+            throw e;
+        }
         return ch;
     }
 
