@@ -112,7 +112,7 @@ public final class GaleraLb implements AutoCloseable {
             lb.drains.shutdownNow();
             throw e;
         }
-        log.info("galera-lb started: {} listener(s) from {}, transport {}", config.listeners().size(), config.source(),
+        log.info("{} listener(s) open, from {}, transport {}", config.listeners().size(), config.source(),
                 lb.proxy.transport().name().toLowerCase(Locale.ROOT));
         return lb;
     }

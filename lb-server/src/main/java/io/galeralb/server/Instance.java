@@ -117,8 +117,10 @@ final class Instance implements AutoCloseable {
                     + PortHolder.describe(config.adminBind().host(), config.adminBind().port()));
         }
         instance.writeLock();
-        log.info("config {} (sha256 {}), generation 1; admin API on http://{}", file, sha.substring(0, 12),
-                config.adminBind());
+        // Last: once this is logged, the admin API answers and the lock file says where and with
+        // which token (scripts wait for this line, then call 'galera-lb reload' or 'status').
+        log.info("galera-lb started: {} listener(s) from {} (sha256 {}), generation 1; admin API on http://{}",
+                config.listeners().size(), file, sha.substring(0, 12), config.adminBind());
         return instance;
     }
 

@@ -3,8 +3,13 @@ package io.galeralb.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -22,12 +27,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** Reloads of a running instance against the real cluster. */
 @ExtendWith(GaleraClusterExtension.class)
@@ -61,6 +69,56 @@ class ReloadClusterTest {
         instance.shutdown();
     }
 
+
+    /**
+     * Scripts wait for "galera-lb started" and then run 'galera-lb reload' or 'status', which find
+     * the admin API and its token in the lock file: both must be there when the line is logged
+     * (a reload right after it was once refused for want of the token). Checked at the moment the
+     * line is logged, from inside the logging call.
+     */
+    @Test
+    void whenStartedIsLoggedTheAdminApiListensAndTheLockFileHoldsItsToken() throws Exception {
+        int adminPort = TestConfigs.freePort();
+        Path lock = dir.resolve("second.lock");
+        Path second = dir.resolve("second.yaml");
+        Files.writeString(second, TestConfigs.instanceYaml(TestConfigs.freePort(), adminPort, lock));
+        AtomicReference<String> lockWhenStarted = new AtomicReference<>();
+        AtomicBoolean adminListeningWhenStarted = new AtomicBoolean();
+        AppenderBase<ILoggingEvent> atStarted = new AppenderBase<>() {
+            @Override
+            protected void append(ILoggingEvent event) {
+                if (!event.getFormattedMessage().startsWith("galera-lb started")) {
+                    return;
+                }
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), adminPort)) {
+                    adminListeningWhenStarted.set(true);
+                } catch (IOException e) {
+                    adminListeningWhenStarted.set(false);
+                }
+                try {
+                    lockWhenStarted.set(Files.readString(lock));
+                } catch (IOException e) {
+                    lockWhenStarted.set(e.toString());
+                }
+            }
+        };
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        atStarted.start();
+        root.addAppender(atStarted);
+        Instance started;
+        try {
+            started = Instance.start(second);
+        } finally {
+            root.detachAppender(atStarted);
+        }
+        try {
+            assertThat(lockWhenStarted.get()).as("lock file when 'galera-lb started' was logged")
+                    .contains("\"admin\":\"127.0.0.1:" + adminPort + "\"").contains("\"token\"");
+            assertThat(adminListeningWhenStarted).isTrue();
+        } finally {
+            started.shutdown();
+        }
+    }
 
     @Test
     void twoThousandConnectionsThroughTwentyReloadsWithoutOneFailure() throws Exception {
