@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param listenersAdded   names of listeners to bind
  * @param listenersRemoved names of listeners to stop
  * @param listenersChanged listeners that stay, with what changes in them
- * @param settingsChanged  top-level settings that differ (shutdown-grace, drain-timeout, admin, lock-file)
+ * @param settingsChanged  top-level settings that differ (shutdown-grace, drain-timeout, admin, lock-file,
+ *                         io-threads)
  */
 public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemoved,
                          Map<String, ListenerChange> listenersChanged, List<String> settingsChanged) {
@@ -71,6 +72,9 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
         }
         if (!running.lockFile().equals(next.lockFile())) {
             settings.add("lock-file");
+        }
+        if (!running.ioThreads().equals(next.ioThreads())) {
+            settings.add("io-threads");
         }
         return new ConfigDiff(List.copyOf(added), List.copyOf(removed), Map.copyOf(changed), List.copyOf(settings));
     }

@@ -41,7 +41,7 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS =
-            Set.of("listeners", "admin", "lock-file", "shutdown-grace", "drain-timeout");
+            Set.of("listeners", "admin", "lock-file", "io-threads", "shutdown-grace", "drain-timeout");
     private static final Set<String> ADMIN_KEYS = Set.of("bind", "token-file");
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "failback",
@@ -183,6 +183,8 @@ public final class ConfigLoader {
         Duration grace = top.duration("shutdown-grace", GaleraLbConfig.DEFAULT_SHUTDOWN_GRACE, Duration.ZERO);
         Duration drain = top.duration("drain-timeout", GaleraLbConfig.DEFAULT_DRAIN_TIMEOUT, Duration.ZERO);
         Path lockFile = top.convert("lock-file", Path::of).orElse(GaleraLbConfig.defaultLockFile(name));
+        OptionalInt ioThreads = top.value("io-threads").isPresent()
+                ? OptionalInt.of(top.integer("io-threads", 1, 1, GaleraLbConfig.MAX_IO_THREADS)) : OptionalInt.empty();
         Optional<YamlMapping> admin = top.mapping("admin");
         admin.ifPresent(a -> a.rejectUnknownKeys(ADMIN_KEYS));
         HostPort adminBind = admin.flatMap(a -> a.convert("bind", HostPort::parse)).orElse(GaleraLbConfig.DEFAULT_ADMIN_BIND);
@@ -234,7 +236,7 @@ public final class ConfigLoader {
             }
         }
         return problems.errors().isEmpty()
-                ? new GaleraLbConfig(name, adminBind, adminToken, lockFile, grace, drain, listeners) : null;
+                ? new GaleraLbConfig(name, adminBind, adminToken, lockFile, ioThreads, grace, drain, listeners) : null;
     }
 
     private static Optional<ListenerConfig> readListener(String name, YamlMapping l, YamlMapping.Problems problems,

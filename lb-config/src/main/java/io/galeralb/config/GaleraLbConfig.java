@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The whole, validated configuration of one galera-lb process. Immutable: a reload builds a
@@ -21,23 +22,27 @@ import java.util.Optional;
  * @param adminToken    the bearer token mutating admin calls need, from {@code admin.token-file}; when
  *                      absent, galera-lb makes one at start and keeps it in the lock file
  * @param lockFile      the file locked for the life of the process, one instance per configuration
+ * @param ioThreads     the event-loop (I/O) threads that carry every session; empty: one per CPU the
+ *                      JVM sees
  * @param shutdownGrace how long sessions may go on after SIGTERM before they are closed
  * @param drainTimeout  how long sessions of a listener or server removed by a reload may go on
  * @param listeners     listeners by name, in file order
  */
 public record GaleraLbConfig(String source, HostPort adminBind, Optional<Secret> adminToken, Path lockFile,
-                             Duration shutdownGrace,
+                             OptionalInt ioThreads, Duration shutdownGrace,
                              Duration drainTimeout, Map<String, ListenerConfig> listeners) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
     public static final HostPort DEFAULT_ADMIN_BIND = new HostPort("127.0.0.1", 9307);
+    public static final int MAX_IO_THREADS = 1024;
 
     public GaleraLbConfig {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(adminBind, "adminBind");
         Objects.requireNonNull(adminToken, "adminToken");
         Objects.requireNonNull(lockFile, "lockFile");
+        Objects.requireNonNull(ioThreads, "ioThreads");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         listeners = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(listeners, "listeners")));

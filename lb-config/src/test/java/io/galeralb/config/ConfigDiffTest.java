@@ -60,6 +60,14 @@ class ConfigDiffTest {
     }
 
     @Test
+    void settingsTheProcessKeepsUntilRestartedAreStillReported() throws Exception {
+        ConfigDiff d = ConfigDiff.between(parse(BASE), parse("io-threads: 1\nlock-file: /run/other.lock\n" + BASE));
+        assertThat(d.settingsChanged()).containsExactly("lock-file", "io-threads");
+        assertThat(d.summary()).isEqualTo("changed lock-file, io-threads");
+        assertThat(ConfigDiff.between(parse("io-threads: 2\n" + BASE), parse("io-threads: 2\n" + BASE)).isEmpty()).isTrue();
+    }
+
+    @Test
     void aNewAddressIsANewListenerOrServer() throws Exception {
         ConfigDiff d = ConfigDiff.between(parse(BASE), parse(BASE
                 .replace("bind: 127.0.0.1:3308", "bind: 127.0.0.1:3318")

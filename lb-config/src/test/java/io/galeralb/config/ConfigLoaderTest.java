@@ -432,11 +432,13 @@ class ConfigLoaderTest {
         assertThat(d.adminBind()).isEqualTo(GaleraLbConfig.DEFAULT_ADMIN_BIND);
         assertThat(d.drainTimeout()).isEqualTo(GaleraLbConfig.DEFAULT_DRAIN_TIMEOUT);
         assertThat(d.lockFile()).isEqualTo(GaleraLbConfig.defaultLockFile("lb.yaml"));
+        assertThat(d.ioThreads()).isEmpty();
         assertThat(GaleraLbConfig.defaultLockFile("lb.yaml")).isNotEqualTo(GaleraLbConfig.defaultLockFile("other.yaml"));
 
         GaleraLbConfig c = ConfigLoader.parse("lb.yaml", "admin: { bind: '[::1]:9400' }\nlock-file: /run/lb.lock\n"
-                + "drain-timeout: 5s\n" + WITH_PASSWORD.formatted("type: tcp"));
+                + "drain-timeout: 5s\nio-threads: 3\n" + WITH_PASSWORD.formatted("type: tcp"));
         assertThat(c.adminBind()).isEqualTo(new HostPort("::1", 9400));
+        assertThat(c.ioThreads()).hasValue(3);
         assertThat(c.lockFile()).isEqualTo(Path.of("/run/lb.lock"));
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(5));
     }
@@ -458,6 +460,16 @@ class ConfigLoaderTest {
         ConfigError clash = single("admin: { bind: 127.0.0.1:3307 }\n" + WITH_PASSWORD.formatted("type: tcp"));
         assertThat(clash.key()).isEqualTo("admin.bind");
         assertThat(clash.message()).contains("is also listener 'app'");
+    }
+
+    @Test
+    void ioThreadsMustBeAPositiveWholeNumber() {
+        for (String bad : List.of("0", "two", "1.5", "100000")) {
+            ConfigError e = single("shutdown-grace: 5s\nio-threads: " + bad + "\n" + WITH_PASSWORD.formatted("type: tcp"));
+            assertThat(e.line()).isEqualTo(2);
+            assertThat(e.key()).isEqualTo("io-threads");
+            assertThat(e.message()).containsAnyOf("out of range 1-1024", "expected a whole number");
+        }
     }
 
     @Test

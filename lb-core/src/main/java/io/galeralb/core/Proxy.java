@@ -1,7 +1,6 @@
 package io.galeralb.core;
 
 import io.galeralb.config.ListenerConfig;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.Objects;
@@ -17,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 public final class Proxy implements AutoCloseable {
 
     private final Transport transport;
-    private final EventLoopGroup loops;
+    private final MultiThreadIoEventLoopGroup loops;
 
     private Proxy(Transport transport, int ioThreads) {
         this.transport = transport;
@@ -35,6 +34,11 @@ public final class Proxy implements AutoCloseable {
 
     public Transport transport() {
         return transport;
+    }
+
+    /** The number of I/O threads. */
+    public int ioThreads() {
+        return loops.executorCount();
     }
 
     /**

@@ -11,6 +11,7 @@ import io.galeralb.core.AdminState;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.Proxy;
+import io.galeralb.core.Transport;
 import io.galeralb.core.Server;
 import io.galeralb.health.ListenerHealth;
 import io.galeralb.health.ServerHealth;
@@ -102,7 +103,8 @@ public final class GaleraLb implements AutoCloseable {
             throws ListenerBindException, InterruptedException {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(registry, "registry");
-        GaleraLb lb = new GaleraLb(config, Proxy.start(Runtime.getRuntime().availableProcessors()), registry);
+        GaleraLb lb = new GaleraLb(config,
+                Proxy.start(config.ioThreads().orElse(Runtime.getRuntime().availableProcessors())), registry);
         try {
             synchronized (lb) {
                 lb.served.putAll(lb.open(new ArrayList<>(config.listeners().values())));
@@ -112,8 +114,8 @@ public final class GaleraLb implements AutoCloseable {
             lb.drains.shutdownNow();
             throw e;
         }
-        log.info("{} listener(s) open, from {}, transport {}", config.listeners().size(), config.source(),
-                lb.proxy.transport().name().toLowerCase(Locale.ROOT));
+        log.info("{} listener(s) open, from {}, transport {}, {} I/O thread(s)", config.listeners().size(),
+                config.source(), lb.proxy.transport().name().toLowerCase(Locale.ROOT), lb.proxy.ioThreads());
         return lb;
     }
 
@@ -377,6 +379,16 @@ public final class GaleraLb implements AutoCloseable {
 
     public GaleraLbConfig config() {
         return config;
+    }
+
+    /** The socket transport the proxy runs on. */
+    public Transport transport() {
+        return proxy.transport();
+    }
+
+    /** The I/O threads the proxy runs on: set at start, kept through reloads. */
+    public int ioThreads() {
+        return proxy.ioThreads();
     }
 
     Metrics metrics() {

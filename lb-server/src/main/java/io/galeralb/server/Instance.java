@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,8 @@ import org.slf4j.LoggerFactory;
 final class Instance implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Instance.class);
+    /** Top-level settings a reload records but the running process keeps until it is restarted. */
+    private static final List<String> AT_NEXT_START = List.of("admin", "lock-file", "io-threads");
 
     /** A start refused for a reason the operator must read. */
     static final class Refused extends Exception {
@@ -178,8 +181,9 @@ final class Instance implements AutoCloseable {
         writeLock();
         long ms = (System.nanoTime() - t0) / 1_000_000;
         String message = "generation " + generation + " applied in " + ms + " ms: " + diff.summary();
-        if (diff.settingsChanged().contains("admin") || diff.settingsChanged().contains("lock-file")) {
-            message += " (admin and lock-file changes take effect at the next start)";
+        List<String> atNextStart = diff.settingsChanged().stream().filter(AT_NEXT_START::contains).toList();
+        if (!atNextStart.isEmpty()) {
+            message += " (" + String.join(", ", atNextStart) + ": take effect at the next start)";
         }
         log.info("reload: {}", message);
         lb.metrics().reload(true);
@@ -318,6 +322,8 @@ final class Instance implements AutoCloseable {
         s.put("sha256", sha256);
         s.put("generation", generation);
         s.put("loaded", loadedAt.toString());
+        s.put("transport", lb.transport().name().toLowerCase(Locale.ROOT));
+        s.put("io-threads", lb.ioThreads());
         List<Object> listeners = new ArrayList<>();
         for (Listener l : lb.listeners()) {
             Map<String, Object> lm = new LinkedHashMap<>();

@@ -162,6 +162,30 @@ class ReloadClusterTest {
         assertThat(nodes).containsExactlyInAnyOrder("node1", "node2", "node3");
     }
 
+    /**
+     * The I/O threads are made at start: a reload that changes their number is applied in all else,
+     * says the number waits for a restart, and the process keeps its threads; the next start takes it.
+     */
+    @Test
+    void ioThreadsAreSetAtStartAndAReloadThatChangesThemSaysSo() throws Exception {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        assertThat(instance.status()).containsEntry("io-threads", cpus);
+        Files.writeString(file, "io-threads: " + (cpus + 1) + "\n" + configB);
+        Instance.ReloadOutcome outcome = instance.reload();
+        assertThat(outcome.ok()).as(outcome.message()).isTrue();
+        assertThat(outcome.message()).endsWith("; changed io-threads (io-threads: take effect at the next start)");
+        assertThat(instance.status()).containsEntry("io-threads", cpus).containsEntry("generation", 2L);
+        assertThat(instance.lb().listener("app-cluster").pool().servers()).extracting(s -> s.name())
+                .containsExactly("node1", "node2");
+
+        instance.shutdown();
+        instance = Instance.start(file);
+        assertThat(instance.status()).containsEntry("io-threads", cpus + 1);
+        try (Connection c = DriverManager.getConnection(url)) {
+            assertThat(GaleraCluster.nodeOf(c)).isIn("node1", "node2");
+        }
+    }
+
     @Test
     void anInvalidFileChangesNothing() throws Exception {
         try (Connection open = DriverManager.getConnection(url)) {
