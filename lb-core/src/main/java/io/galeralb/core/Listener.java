@@ -6,7 +6,10 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -75,6 +78,7 @@ public final class Listener {
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
     private final AtomicLong refusedSinceLog = new AtomicLong();
+    private final AtomicLong lastAcceptFailureLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
     private final LongAdder refusedNoServer = new LongAdder();
     private final LongAdder refusedMaxConnections = new LongAdder();
     private volatile SessionObserver observer = SessionObserver.NONE;
@@ -104,6 +108,7 @@ public final class Listener {
                 .channelFactory(transport.serverChannels(address))
                 // Never SO_REUSEPORT: no other process may share a port with galera-lb.
                 .option(ChannelOption.SO_BACKLOG, 1024)
+                .handler(new AcceptFailures())
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 // TCP_NODELAY: Netty sets it on every socket it makes.
@@ -248,6 +253,30 @@ public final class Listener {
         if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastRefusalLog.compareAndSet(last, now)) {
             refusedSinceLog.addAndGet(-refused);
             log.warn("{}: {} client(s) refused with a MySQL error: {}", name(), refused, why);
+        }
+    }
+
+    /**
+     * Failures to accept a client on the listening socket. Out of file descriptors, the client
+     * stays in the kernel's backlog and the socket stays readable: accepting pauses for a second
+     * (as Netty's own acceptor does; the loop would spin otherwise), and the operator is told
+     * which limit to raise, at most once per 5 s. Handled here, so Netty does not log each one
+     * with a stack trace as an exception nobody handled.
+     */
+    private final class AcceptFailures extends ChannelInboundHandlerAdapter {
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ChannelConfig server = ctx.channel().config();
+            if (server.isAutoRead()) {
+                server.setAutoRead(false);
+                ctx.channel().eventLoop().schedule(() -> server.setAutoRead(true), 1, TimeUnit.SECONDS);
+            }
+            long last = lastAcceptFailureLog.get();
+            long now = System.nanoTime();
+            if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastAcceptFailureLog.compareAndSet(last, now)) {
+                log.warn("{}: cannot accept clients: {}; they wait in the listen backlog, tried again every second",
+                        name(), OpenFiles.exhausted(cause).orElse(cause.toString()));
+            }
         }
     }
 

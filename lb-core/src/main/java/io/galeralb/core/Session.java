@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -273,6 +274,12 @@ final class Session {
     }
 
     static String describe(Throwable cause, Timeouts timeouts) {
+        if (cause instanceof ChannelException) {
+            Optional<String> exhausted = OpenFiles.exhausted(cause);
+            if (exhausted.isPresent()) {
+                return "cannot open a socket: " + exhausted.get();
+            }
+        }
         if (cause instanceof ConnectTimeoutException) {
             return "connect timed out after " + Durations.format(timeouts.connect());
         }
