@@ -10,6 +10,7 @@ import io.galeralb.config.OnServerDown;
 import io.galeralb.core.AdminState;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
+import io.galeralb.core.OpenFiles;
 import io.galeralb.core.Proxy;
 import io.galeralb.core.Server;
 import io.galeralb.core.Transport;
@@ -116,7 +117,33 @@ public final class GaleraLb implements AutoCloseable {
         }
         log.info("{} listener(s) open, from {}, transport {}, {} I/O thread(s)", config.listeners().size(),
                 config.source(), lb.proxy.transport().name().toLowerCase(Locale.ROOT), lb.proxy.ioThreads());
+        warnIfOpenFilesTooFew(config);
         return lb;
+    }
+
+    /**
+     * Descriptors the process keeps besides its sessions' (JVM, health checks, admin API, logs),
+     * with room to spare: about 60 are open once galera-lb has started.
+     */
+    static final int OPEN_FILES_BESIDES_SESSIONS = 200;
+
+    /**
+     * Warns when the open-files limit is below what the listeners' max-connections may need (two
+     * descriptors per session: the client's and the server's), as HAProxy does for its maxconn:
+     * otherwise clients find out one by one, past the limit, with "too many open files".
+     */
+    static void warnIfOpenFilesTooFew(GaleraLbConfig config) {
+        long sessions = config.listeners().values().stream().mapToLong(ListenerConfig::maxConnections).sum();
+        long needed = 2 * sessions + OPEN_FILES_BESIDES_SESSIONS;
+        OpenFiles.processLimit().ifPresent(limit -> {
+            if (limit < needed) {
+                log.warn("the open-files limit of this process is {}, below the {} that max-connections {} "
+                        + "(all listeners) may need: 2 per session and {} besides; past about {} sessions clients "
+                        + "get \"too many open files\". Raise LimitNOFILE (systemd) or ulimit -n, or lower "
+                        + "max-connections", limit, needed, sessions, OPEN_FILES_BESIDES_SESSIONS,
+                        Math.max(0, (limit - OPEN_FILES_BESIDES_SESSIONS) / 2));
+            }
+        });
     }
 
     /**
@@ -293,6 +320,7 @@ public final class GaleraLb implements AutoCloseable {
         });
         served.putAll(opened);
         config = next;
+        warnIfOpenFilesTooFew(next);
         reapplyAdminStates();
         syncElections();
         return diff;

@@ -47,6 +47,11 @@ final class GaleraLbProcess implements AutoCloseable {
         return start(new ArrayList<>(List.of("sh", "-c", "trap '' HUP; exec \"$0\" \"$@\"")), args);
     }
 
+    /** Starts galera-lb with an open-files limit (soft and hard: the JVM raises its soft limit to the hard one). */
+    static GaleraLbProcess startWithOpenFilesLimit(int limit, String... args) throws IOException {
+        return start(new ArrayList<>(List.of("prlimit", "--nofile=" + limit + ":" + limit, "--")), args);
+    }
+
     private static GaleraLbProcess start(List<String> cmd, String... args) throws IOException {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");

@@ -41,6 +41,7 @@ class OpenFilesLimitClusterTest {
         List<Connection> held = new ArrayList<>();
         try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString())) {
             lb.awaitOutput("galera-lb started");
+            assertThat(lb.output()).doesNotContain("open-files limit");
             held.add(session(url)); // whatever the first session opens lazily is open from now on
             long pid = lb.pid();
             // Lower the limit to just above the highest descriptor in use, then take sessions (two
@@ -95,6 +96,24 @@ class OpenFilesLimitClusterTest {
         } finally {
             for (Connection c : held) {
                 c.close();
+            }
+        }
+    }
+
+    /** Started with fewer descriptors than its max-connections may need, galera-lb says so, with the figures. */
+    @Test
+    void aLimitBelowWhatMaxConnectionsMayNeedIsNamedAtStart() throws Exception {
+        int port = TestConfigs.freePort();
+        Path f = dir.resolve("lb.yaml");
+        Files.writeString(f, TestConfigs.instanceYaml(port, TestConfigs.freePort(), dir.resolve("lb.lock")));
+        try (GaleraLbProcess lb = GaleraLbProcess.startWithOpenFilesLimit(400, "run", "--config", f.toString())) {
+            lb.awaitOutput("galera-lb started");
+            assertThat(lb.output()).contains("the open-files limit of this process is 400, below the 8392 that "
+                    + "max-connections 4096 (all listeners) may need: 2 per session and 200 besides; past about 100 "
+                    + "sessions clients get \"too many open files\". Raise LimitNOFILE (systemd) or ulimit -n, or "
+                    + "lower max-connections");
+            try (Connection c = session("jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app")) {
+                assertThat(GaleraCluster.nodeOf(c)).startsWith("node");
             }
         }
     }
