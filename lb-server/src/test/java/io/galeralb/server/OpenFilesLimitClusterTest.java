@@ -39,7 +39,8 @@ class OpenFilesLimitClusterTest {
         Files.writeString(f, TestConfigs.instanceYaml(port, TestConfigs.freePort(), dir.resolve("lb.lock")));
         String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
         List<Connection> held = new ArrayList<>();
-        try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString())) {
+        // 10 000: enough for the default max-connections 4096 (no warning), whatever this machine's limit.
+        try (GaleraLbProcess lb = GaleraLbProcess.startWithOpenFilesLimit(10_000, "run", "--config", f.toString())) {
             lb.awaitOutput("galera-lb started");
             assertThat(lb.output()).doesNotContain("open-files limit");
             held.add(session(url)); // whatever the first session opens lazily is open from now on
