@@ -80,6 +80,7 @@ public final class Listener {
     private final AtomicLong refusedSinceLog = new AtomicLong();
     private final AtomicLong lastAcceptFailureLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
     private final LongAdder refusedNoServer = new LongAdder();
+    private final LongAdder refusedNoSocket = new LongAdder();
     private final LongAdder refusedMaxConnections = new LongAdder();
     private volatile SessionObserver observer = SessionObserver.NONE;
     private volatile boolean accepting = true;
@@ -221,6 +222,16 @@ public final class Listener {
     void refusedNoServer(String why) {
         refusedNoServer.increment();
         logRefused(why);
+    }
+
+    void refusedNoSocket(String why) {
+        refusedNoSocket.increment();
+        logRefused(why);
+    }
+
+    /** Clients refused because galera-lb could open no socket to a server (out of file descriptors). */
+    public long refusedNoSocket() {
+        return refusedNoSocket.sum();
     }
 
     /** Clients refused because no server could take them. */

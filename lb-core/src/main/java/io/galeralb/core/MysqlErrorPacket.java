@@ -17,8 +17,8 @@ final class MysqlErrorPacket {
     /** ER_CON_COUNT_ERROR: what MySQL itself answers when max_connections is reached. */
     static final int TOO_MANY_CONNECTIONS = 1040;
     /**
-     * ER_UNKNOWN_ERROR, the server's generic error, for "no server can take this session"; the
-     * message says why. Not a client-range code such as 2003: libmariadb (the mariadb CLI,
+     * ER_UNKNOWN_ERROR, the server's generic error, for "no server can take this session" (or no
+     * socket to one can be opened); the message says why. Not a client-range code such as 2003: libmariadb (the mariadb CLI,
      * PHP's mysqli on it) rejects a 2xxx code in a server packet as malformed and hides the message.
      */
     static final int NO_SERVER = 1105;

@@ -103,6 +103,15 @@ final class Session {
         try {
             ch = listener.newServerConnection(next.address(), config.timeouts().connect());
         } catch (ChannelException e) {
+            Optional<String> exhausted = OpenFiles.exhausted(e);
+            if (exhausted.isPresent()) {
+                // galera-lb's own limit, not the server's fault: any other server would fail alike.
+                next.release();
+                refuse(MysqlErrorPacket.NO_SERVER, "galera-lb: cannot open a socket for listener " + config.name()
+                        + ": " + exhausted.get());
+                listener.refusedNoSocket("cannot open a socket: " + exhausted.get());
+                return;
+            }
             connectFailed(next, e);
             return;
         }
@@ -274,12 +283,6 @@ final class Session {
     }
 
     static String describe(Throwable cause, Timeouts timeouts) {
-        if (cause instanceof ChannelException) {
-            Optional<String> exhausted = OpenFiles.exhausted(cause);
-            if (exhausted.isPresent()) {
-                return "cannot open a socket: " + exhausted.get();
-            }
-        }
         if (cause instanceof ConnectTimeoutException) {
             return "connect timed out after " + Durations.format(timeouts.connect());
         }

@@ -333,6 +333,7 @@ final class Instance implements AutoCloseable {
             lm.put("sessions", l.activeSessions());
             lm.put("refused-no-server", l.refusedNoServer());
             lm.put("refused-max-connections", l.refusedMaxConnections());
+            lm.put("refused-no-socket", l.refusedNoSocket());
             lb.writerState(l.name()).ifPresent(w -> lm.put("writer", writerStatus(w)));
             Map<String, ServerHealth> health = lb.health(l.name()).snapshot();
             List<Object> servers = new ArrayList<>();

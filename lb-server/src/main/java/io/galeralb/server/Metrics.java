@@ -172,6 +172,9 @@ final class Metrics {
                         .register(registry),
                 FunctionCounter.builder("galera.lb.refused", l, Listener::refusedMaxConnections).tags(tags)
                         .tag("reason", "max-connections").description("clients refused with a MySQL error")
+                        .register(registry),
+                FunctionCounter.builder("galera.lb.refused", l, Listener::refusedNoSocket).tags(tags)
+                        .tag("reason", "no-socket").description("clients refused with a MySQL error")
                         .register(registry));
     }
 
