@@ -48,6 +48,11 @@ public final class GaleraLb implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(GaleraLb.class);
     private static final String NOT_CHECKED = "not checked yet";
+    /**
+     * Descriptors the process keeps besides its sessions' (JVM, health checks, admin API, logs),
+     * with room to spare: about 60 are open once galera-lb has started.
+     */
+    private static final int OPEN_FILES_BESIDES_SESSIONS = 200;
 
     /** One listener and its health checks. */
     private record Served(Listener listener, ListenerHealth health) {
@@ -122,17 +127,11 @@ public final class GaleraLb implements AutoCloseable {
     }
 
     /**
-     * Descriptors the process keeps besides its sessions' (JVM, health checks, admin API, logs),
-     * with room to spare: about 60 are open once galera-lb has started.
-     */
-    static final int OPEN_FILES_BESIDES_SESSIONS = 200;
-
-    /**
      * Warns when the open-files limit is below what the listeners' max-connections may need (two
      * descriptors per session: the client's and the server's), as HAProxy does for its maxconn:
      * otherwise clients find out one by one, past the limit, with "too many open files".
      */
-    static void warnIfOpenFilesTooFew(GaleraLbConfig config) {
+    private static void warnIfOpenFilesTooFew(GaleraLbConfig config) {
         long sessions = config.listeners().values().stream().mapToLong(ListenerConfig::maxConnections).sum();
         long needed = 2 * sessions + OPEN_FILES_BESIDES_SESSIONS;
         OpenFiles.processLimit().ifPresent(limit -> {
