@@ -18,7 +18,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * run with {@code -Dio.netty.leakDetection.level=paranoid}, so every buffer is tracked.
  *
  * <p>Must be registered before the test class touches Netty: the detector of {@code ByteBuf}
- * is created when Netty's buffer classes are first loaded.
+ * is created when Netty's buffer classes are first loaded. Here with {@code @ExtendWith}; in
+ * lb-server, which gets it as a test-jar, for every test class through JUnit's extension
+ * auto-detection.
  */
 public final class LeakCheck implements BeforeAllCallback, AfterAllCallback {
 

@@ -18,6 +18,10 @@ import java.util.concurrent.TimeUnit;
 /** {@code galera-lb} run as its own JVM process, as an operator runs it, with its output captured. */
 final class GaleraLbProcess implements AutoCloseable {
 
+    private static final String LEAK_LEVEL_PROPERTY = "io.netty.leakDetection.level";
+    /** How Netty's leak detector starts the report of a buffer that was never released. */
+    private static final String LEAK_REPORT = "LEAK: ";
+
     private final Process process;
     private final List<String> output = new CopyOnWriteArrayList<>();
     private final Thread reader;
@@ -54,6 +58,8 @@ final class GaleraLbProcess implements AutoCloseable {
 
     private static GaleraLbProcess start(List<String> cmd, String... args) throws IOException {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // As strict as the tests in this JVM: every buffer tracked, a leak reported (see close()).
+        cmd.add("-D" + LEAK_LEVEL_PROPERTY + "=paranoid");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
@@ -100,16 +106,26 @@ final class GaleraLbProcess implements AutoCloseable {
             throw new AssertionError("galera-lb did not exit:\n" + output());
         }
         reader.join(10_000); // the last lines
+        assertNoLeakReported();
         return process.exitValue();
     }
 
+    /** Stops the process and fails the test if it reported a leaked buffer while it ran. */
     @Override
     public void close() {
         process.destroyForcibly();
         try {
             process.waitFor(1, TimeUnit.MINUTES);
+            reader.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        assertNoLeakReported();
+    }
+
+    private void assertNoLeakReported() {
+        if (hasOutput(LEAK_REPORT)) {
+            throw new AssertionError("galera-lb reported a leaked buffer:\n" + output());
         }
     }
 }
