@@ -14,10 +14,24 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
+    /**
+     * Netty's leak detector stays on, but records the stack of one buffer in 4096 rather than
+     * its default one in 128: the relay allocates a buffer per read, and at one in 128 the
+     * sampled stacks were 0.75-1.55% of galera-lb's CPU under oltp_point_select and 0.9% under
+     * connection churn (perf profiles). A leak on any busy path is still sampled within
+     * seconds. Setting the property on the command line overrides this.
+     */
+    private static final String LEAK_SAMPLING_INTERVAL = "io.netty.leakDetection.samplingInterval";
+    private static final String DEFAULT_LEAK_SAMPLING_INTERVAL = "4096";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // Before any Netty class is loaded: the detector reads it once.
+        if (System.getProperty(LEAK_SAMPLING_INTERVAL) == null) {
+            System.setProperty(LEAK_SAMPLING_INTERVAL, DEFAULT_LEAK_SAMPLING_INTERVAL);
+        }
         System.exit(commandLine().execute(args));
     }
 
