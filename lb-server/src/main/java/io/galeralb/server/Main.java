@@ -17,7 +17,7 @@ public final class Main implements Runnable {
     /**
      * Netty's leak detector stays on, but records the stack of one buffer in 4096 rather than
      * its default one in 128: the relay allocates a buffer per read, and at one in 128 the
-     * sampled stacks were 0.75-1.55% of galera-lb's CPU under oltp_point_select and 0.9% under
+     * sampled stacks were 0.75-1.55% of galera-lb's CPU under oltp_point_select and 1.0% under
      * connection churn (perf profiles). A leak on any busy path is still sampled within
      * seconds. Setting the property on the command line overrides this.
      */
