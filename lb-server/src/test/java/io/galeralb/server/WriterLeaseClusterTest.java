@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.core.Server;
 import io.galeralb.health.WriterLease.Lease;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -328,19 +329,11 @@ class WriterLeaseClusterTest {
     void twoSeparateProcessesWithTheirOwnLockFilesFollowOneWriterThroughAFailureAndARestart() throws Exception {
         int[] ports = {TestConfigs.freePort(), TestConfigs.freePort()};
         int[] admins = {TestConfigs.freePort(), TestConfigs.freePort()};
-        int[][] preferences = {PREFERS_NODE1, PREFERS_NODE3};
-        List<GaleraLbProcess> processes = new ArrayList<>();
-        try {
-            for (int k = 0; k < 2; k++) {
-                Path f = Files.createTempFile("galera-lb-lease", ".yaml");
-                f.toFile().deleteOnExit();
-                Files.writeString(f, "lock-file: " + f + ".lock\n" + TestConfigs.writerYaml(ports[k], admins[k],
-                        preferences[k], "    writer-lease: { table: " + table + " }\n"));
-                processes.add(GaleraLbProcess.start("run", "--config", f.toString()));
-            }
-            for (GaleraLbProcess p : processes) {
-                p.awaitOutput("galera-lb started");
-            }
+        // Both stopped (and checked for leaks) even when the test fails or the first one leaked.
+        try (GaleraLbProcess a = startLeaseProcess(ports[0], admins[0], PREFERS_NODE1);
+             GaleraLbProcess b = startLeaseProcess(ports[1], admins[1], PREFERS_NODE3)) {
+            a.awaitOutput("galera-lb started");
+            b.awaitOutput("galera-lb started");
             assertThat(statusWriter(admins[0])).isEqualTo(statusWriter(admins[1]));
             String first = statusWriter(admins[0]);
             assertThat(first).isIn("node1", "node3");
@@ -366,11 +359,17 @@ class WriterLeaseClusterTest {
             assertThat(statusWriter(admins[0])).isEqualTo(second);
             assertThat(statusWriter(admins[1])).isEqualTo(second);
             assertSessionsLandOn(second, ports);
-            assertThat(processes.get(0).output() + processes.get(1).output())
-                    .contains("writer " + first + " -> " + second);
-        } finally {
-            processes.forEach(GaleraLbProcess::close);
+            assertThat(a.output() + b.output()).contains("writer " + first + " -> " + second);
         }
+    }
+
+    /** galera-lb as a process of its own, with a lock file of its own, sharing this test's lease. */
+    private GaleraLbProcess startLeaseProcess(int port, int admin, int[] priorities) throws IOException {
+        Path f = Files.createTempFile("galera-lb-lease", ".yaml");
+        f.toFile().deleteOnExit();
+        Files.writeString(f, "lock-file: " + f + ".lock\n" + TestConfigs.writerYaml(port, admin, priorities,
+                "    writer-lease: { table: " + table + " }\n"));
+        return GaleraLbProcess.start("run", "--config", f.toString());
     }
 
     private void assertSessionsLandOn(String node, int[] ports) throws SQLException {
