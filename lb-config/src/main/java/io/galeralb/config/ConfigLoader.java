@@ -20,7 +20,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -48,7 +47,9 @@ public final class ConfigLoader {
                     "writer-lease", "servers");
     private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle");
     private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority");
-    private static final Set<String> WRITER_LEASE_KEYS = Set.of("schema", "table");
+    private static final Set<String> WRITER_LEASE_KEYS = Set.of("schema", "table", "user", "password",
+            "password-env", "password-file");
+    private static final List<String> PASSWORD_KEYS = List.of("password", "password-env", "password-file");
     private static final Set<String> HEALTH_KEYS = Set.of("type", "user", "password", "password-env",
             "password-file", "interval", "fast-interval", "timeout", "rise", "fall", "available-when-donor", "available-when-read-only",
             "max-recv-queue");
@@ -272,17 +273,18 @@ public final class ConfigLoader {
             }
         });
         boolean failback = l.bool("failback", false);
-        Optional<WriterLeaseConfig> writerLease = readWriterLease(l, problems);
+        Optional<WriterLeaseConfig> writerLease = readWriterLease(l, problems, context);
         for (String key : List.of("failback", "writer-lease")) {
             if (balance != Balance.FIRST && l.value(key).isPresent()) {
                 problems.add(l.keyNode(key).orElseThrow(), l.child(key), key + " applies to balance: first (single "
                         + "writer) only; this listener balances " + balance.yamlName());
             }
         }
-        if (writerLease.isPresent() && health.map(h -> h.type() == HealthCheckType.TCP || h.user().isEmpty()).orElse(true)) {
+        if (writerLease.isPresent() && writerLease.get().user().isEmpty()
+                && health.map(h -> h.type() == HealthCheckType.TCP || h.user().isEmpty()).orElse(true)) {
             problems.add(l.keyNode("writer-lease").orElseThrow(), l.child("writer-lease"), "writer-lease reads and "
-                    + "writes its table with the health check's user: give health a type galera or mysql, a user and "
-                    + "a password");
+                    + "writes its table with the health check's user unless it has a user of its own: give "
+                    + "writer-lease a user and a password, or health a type galera or mysql, a user and a password");
         }
         if (problems.errors().size() != before || bind.isEmpty()) {
             return Optional.empty();
@@ -291,8 +293,12 @@ public final class ConfigLoader {
                 onServerDown, failback, writerLease, servers));
     }
 
-    /** {@code writer-lease: true}, or a mapping with schema and table; absent or false: no lease. */
-    private static Optional<WriterLeaseConfig> readWriterLease(YamlMapping l, YamlMapping.Problems problems) {
+    /**
+     * {@code writer-lease: true}, or a mapping with schema, table and optionally a user of its own
+     * with its password; absent or false: no lease.
+     */
+    private static Optional<WriterLeaseConfig> readWriterLease(YamlMapping l, YamlMapping.Problems problems,
+                                                               Context context) {
         Optional<Node> given = l.value("writer-lease");
         if (given.isEmpty()) {
             return Optional.empty();
@@ -307,8 +313,17 @@ public final class ConfigLoader {
             if (m.value("schema").isPresent() && schema.isEmpty() || m.value("table").isPresent() && table.isEmpty()) {
                 return Optional.empty();
             }
+            Optional<String> user = m.string("user");
+            Optional<String> passwordKey = PASSWORD_KEYS.stream().filter(k -> m.value(k).isPresent()).findFirst();
+            if (user.isEmpty() && passwordKey.isPresent()) {
+                problems.add(m.keyNode(passwordKey.get()).orElseThrow(), m.child(passwordKey.get()), "a writer-lease "
+                        + "password needs a user: without writer-lease.user the lease uses the health check's user "
+                        + "and password");
+                return Optional.empty();
+            }
+            Secret password = user.isPresent() ? readPassword(m, problems, context) : Secret.NONE;
             return Optional.of(new WriterLeaseConfig(schema.orElse(WriterLeaseConfig.DEFAULTS.schema()),
-                    table.orElse(WriterLeaseConfig.DEFAULTS.table())));
+                    table.orElse(WriterLeaseConfig.DEFAULTS.table()), user, password));
         });
     }
 
@@ -353,8 +368,7 @@ public final class ConfigLoader {
 
     /** At most one of password, password-env, password-file; read now, so a reload reads it again. */
     private static Secret readPassword(YamlMapping h, YamlMapping.Problems problems, Context context) {
-        List<String> given = Stream.of("password", "password-env", "password-file")
-                .filter(k -> h.value(k).isPresent()).toList();
+        List<String> given = PASSWORD_KEYS.stream().filter(k -> h.value(k).isPresent()).toList();
         if (given.size() > 1) {
             problems.add(h.keyNode(given.get(1)).orElseThrow(), h.child(given.get(1)),
                     "give only one of password, password-env, password-file (found " + String.join(", ", given) + ")");

@@ -554,7 +554,7 @@ class ConfigLoaderTest {
                       a: { address: 127.0.0.1:3306 }
                 """);
         assertThat(noUser.line()).isEqualTo(5);
-        assertThat(noUser.message()).contains("health check's user");
+        assertThat(noUser.message()).contains("health check's user").contains("a user of its own");
 
         ConfigError badTable = single("""
                 listeners:
@@ -568,6 +568,53 @@ class ConfigLoaderTest {
                 """);
         assertThat(badTable.key()).isEqualTo("listeners.rw.writer-lease.table");
         assertThat(badTable.message()).contains("plain SQL identifier");
+    }
+
+    @Test
+    void aWriterLeaseMayHaveAUserOfItsOwnSoThatTheCheckUserStaysReadOnly() throws ConfigException {
+        GaleraLbConfig c = ConfigLoader.parse("lb.yaml", """
+                listeners:
+                  rw:
+                    bind: 127.0.0.1:3307
+                    balance: first
+                    writer-lease: { table: rw_writer, user: lease_writer, password-env: L }
+                    health: { type: galera, user: clustercheck, password-env: P }
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                  tcp-checked:
+                    bind: 127.0.0.1:3308
+                    balance: first
+                    writer-lease: { user: lease_writer, password-env: L }
+                    health: { type: tcp }
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """, Map.of("P", "check-secret", "L", "lease-secret"));
+        WriterLeaseConfig lease = c.listeners().get("rw").writerLease().orElseThrow();
+        assertThat(lease.table()).isEqualTo("rw_writer");
+        assertThat(lease.user()).hasValue("lease_writer");
+        assertThat(lease.password().value()).isEqualTo("lease-secret");
+        assertThat(lease.password().toString()).doesNotContain("lease-secret");
+        // With a user of its own the lease needs nothing of the health check.
+        assertThat(c.listeners().get("tcp-checked").writerLease().orElseThrow().user()).hasValue("lease_writer");
+        // Without one it keeps using the health check's user and password.
+        assertThat(WriterLeaseConfig.DEFAULTS.user()).isEmpty();
+    }
+
+    @Test
+    void aWriterLeasePasswordWithoutAUserIsRefusedWithItsLine() {
+        ConfigError e = single("""
+                listeners:
+                  rw:
+                    bind: 127.0.0.1:3307
+                    balance: first
+                    writer-lease: { password-file: /etc/galera-lb/lease.password }
+                    health: { type: galera, user: clustercheck }
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(e.line()).isEqualTo(5);
+        assertThat(e.key()).isEqualTo("listeners.rw.writer-lease.password-file");
+        assertThat(e.message()).contains("needs a user");
     }
 
     @Test

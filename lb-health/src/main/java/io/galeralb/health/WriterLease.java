@@ -50,7 +50,8 @@ public final class WriterLease implements AutoCloseable {
 
     private final String key;
     private final WriterLeaseConfig table;
-    private final HealthConfig credentials;
+    /** Who the lease reads and writes as: its own user, or the health check's. */
+    private final String user;
     private final String holder;
     private final Properties properties = new Properties();
     private Connection connection;
@@ -59,17 +60,20 @@ public final class WriterLease implements AutoCloseable {
     /**
      * @param key         the listener's name: instances sharing a lease must name the listener alike
      * @param table       where the lease lives
-     * @param credentials the health check's user and password (and timeout), which the lease uses
+     * @param health      the health check's settings: the lease uses its timeout, and its user and
+     *                    password unless {@code table} names a user of its own
      * @param holder      who this instance is, as recorded with each change it makes
      */
-    public WriterLease(String key, WriterLeaseConfig table, HealthConfig credentials, String holder) {
+    public WriterLease(String key, WriterLeaseConfig table, HealthConfig health, String holder) {
         this.key = Objects.requireNonNull(key, "key");
         this.table = Objects.requireNonNull(table, "table");
-        this.credentials = Objects.requireNonNull(credentials, "credentials");
+        Objects.requireNonNull(health, "health");
         this.holder = Objects.requireNonNull(holder, "holder");
-        Duration timeout = credentials.timeout().compareTo(MIN_TIMEOUT) < 0 ? MIN_TIMEOUT : credentials.timeout();
-        properties.setProperty("user", credentials.user().orElse(""));
-        properties.setProperty("password", credentials.password().value());
+        Duration timeout = health.timeout().compareTo(MIN_TIMEOUT) < 0 ? MIN_TIMEOUT : health.timeout();
+        this.user = table.user().or(health::user).orElse("");
+        properties.setProperty("user", user);
+        properties.setProperty("password", table.user().isPresent() ? table.password().value()
+                : health.password().value());
         properties.setProperty("connectTimeout", Long.toString(timeout.toMillis()));
         properties.setProperty("socketTimeout", Long.toString(timeout.toMillis()));
         properties.setProperty("tcpKeepAlive", "true");
@@ -223,7 +227,7 @@ public final class WriterLease implements AutoCloseable {
         }
         if (e.getErrorCode() == 1142 || e.getErrorCode() == 1044 || e.getErrorCode() == 1045) {
             return m + " (the lease needs: GRANT CREATE, SELECT, INSERT, UPDATE ON `" + table.schema() + "`.* TO '"
-                    + credentials.user().orElse("") + "'@...)";
+                    + user + "'@...)";
         }
         return m;
     }

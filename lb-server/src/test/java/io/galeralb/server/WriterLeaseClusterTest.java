@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -308,6 +309,44 @@ class WriterLeaseClusterTest {
         await().atMost(AGREE_BOUND).until(() -> "node1".equals(a.writer()));
         assertThat(GaleraCluster.nodeOf(open)).isEqualTo("node1");
         assertThat(nodeOfNewSession(a)).isEqualTo("node1");
+    }
+
+    /**
+     * With a user of its own, the lease needs nothing of the health check's user: here that user
+     * may not even read the lease's schema, and the writer is still recorded and followed.
+     */
+    @Test
+    void aLeaseWithAUserOfItsOwnWorksWhereTheCheckUserMayNotTouchItsSchema() throws Exception {
+        String schema = "own_" + table;
+        Path password = Files.createTempFile("galera-lb-lease", ".password");
+        password.toFile().deleteOnExit();
+        Files.writeString(password, "lease-secret\n");
+        GaleraCluster.execute(1, "CREATE USER 'lease_writer'@'127.0.0.1' IDENTIFIED BY 'lease-secret'",
+                "GRANT CREATE, SELECT, INSERT, UPDATE ON `" + schema + "`.* TO 'lease_writer'@'127.0.0.1'");
+        try {
+            Instance a = start(PREFERS_NODE1, "{ schema: " + schema + ", table: " + table
+                    + ", user: lease_writer, password-file: " + password + " }");
+            assertThat(a.writer()).isEqualTo("node1");
+            assertThat(lease(a).writer()).isEqualTo("node1");
+            assertThat(nodeOfNewSession(a)).isEqualTo("node1");
+            try (Connection admin = GaleraCluster.admin(2);
+                 ResultSet rs = admin.createStatement().executeQuery("SELECT writer, holder FROM `" + schema + "`.`"
+                         + table + "` WHERE listener = 'rw'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("node1");
+                assertThat(rs.getString(2)).isEqualTo(lease(a).holder());
+            }
+            assertThatThrownBy(() -> {
+                try (Connection check = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:"
+                        + GaleraCluster.sqlPort(1) + "/?user=clustercheck&password=clustercheck")) {
+                    check.createStatement().executeQuery("SELECT writer FROM `" + schema + "`.`" + table + "`");
+                }
+            }).isInstanceOf(SQLException.class).hasMessageContaining("denied");
+        } finally {
+            instances.forEach(i -> i.lb().close());
+            GaleraCluster.execute(1, "DROP USER IF EXISTS 'lease_writer'@'127.0.0.1'",
+                    "DROP DATABASE IF EXISTS `" + schema + "`");
+        }
     }
 
     @Test
