@@ -329,12 +329,15 @@ class WriterLeaseClusterTest {
             assertThat(a.writer()).isEqualTo("node1");
             assertThat(lease(a).writer()).isEqualTo("node1");
             assertThat(nodeOfNewSession(a)).isEqualTo("node1");
-            try (Connection admin = GaleraCluster.admin(2);
-                 ResultSet rs = admin.createStatement().executeQuery("SELECT writer, holder FROM `" + schema + "`.`"
-                         + table + "` WHERE listener = 'rw'")) {
-                assertThat(rs.next()).isTrue();
-                assertThat(rs.getString(1)).isEqualTo("node1");
-                assertThat(rs.getString(2)).isEqualTo(lease(a).holder());
+            try (Connection admin = GaleraCluster.admin(2)) {
+                // A causal read: the lease was written through node1.
+                admin.createStatement().execute("SET SESSION wsrep_sync_wait = 1");
+                try (ResultSet rs = admin.createStatement().executeQuery("SELECT writer, holder FROM `" + schema
+                        + "`.`" + table + "` WHERE listener = 'rw'")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo("node1");
+                    assertThat(rs.getString(2)).isEqualTo(lease(a).holder());
+                }
             }
             assertThatThrownBy(() -> {
                 try (Connection check = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:"
