@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * whether any other node is Synced; and the hysteresis that turns results into transitions.
  *
  * <p>Every transition is logged once, with reason and evidence, and passed to the sink (which
- * applies it to the proxy's server pool). The sink is called on a checker thread, outside any lock.
+ * applies it to the proxy's server pool); so is a new reason that has come to hold a DOWN server
+ * down (see {@link Transition#changesState()}). The sink is called on a checker thread, outside
+ * any lock.
  */
 public final class ListenerHealth implements AutoCloseable {
 
@@ -151,14 +154,12 @@ public final class ListenerHealth implements AutoCloseable {
         boolean first = !c.hysteresis.isKnown();
         Hysteresis.Change change = c.hysteresis.observe(pass, r.definite());
         if (change != Hysteresis.Change.WENT_UP && change != Hysteresis.Change.WENT_DOWN) {
-            return null;
+            return pass || c.hysteresis.isUp() ? null : newReasonWhileDown(c, r);
         }
         c.lastChange = Instant.now();
-        String reason = r.reason();
-        if (r.kind() == CheckResult.Kind.DONOR) {
-            reason += (pass ? ", serving as donor" : ", not serving as donor") + " (available-when-donor: "
-                    + config.availableWhenDonor().yamlName() + ")";
-        }
+        c.downReason = pass ? null : describe(c, r, false);
+        c.newReasonInARow = 0;
+        String reason = describe(c, r, pass);
         String evidence;
         if (first) {
             evidence = "first check";
@@ -169,7 +170,41 @@ public final class ListenerHealth implements AutoCloseable {
         } else {
             evidence = c.failuresInARow + "/" + config.fall() + " checks failed";
         }
-        return new Transition(listener, c.server.name(), pass, reason, evidence, c.lastChange);
+        return new Transition(listener, c.server.name(), pass, reason, evidence, c.lastChange, Optional.empty());
+    }
+
+    /** The check's finding as a transition states it. */
+    private static String describe(Checker c, CheckResult r, boolean pass) {
+        if (r.kind() != CheckResult.Kind.DONOR) {
+            return r.reason();
+        }
+        return r.reason() + (pass ? ", serving as donor" : ", not serving as donor") + " (available-when-donor: "
+                + c.config.availableWhenDonor().yamlName() + ")";
+    }
+
+    /**
+     * A server that stays DOWN may come to be held down by another cause: a node that left the
+     * Primary component and was then stopped is refusing connections, not non-Primary. Once a
+     * new finding has repeated for {@code fall} checks in a row it replaces the old one, so that
+     * clients and status name what holds the server down now. Findings that differ from check to
+     * check (a receive queue length) never replace it.
+     */
+    private Transition newReasonWhileDown(Checker c, CheckResult r) {
+        String reason = describe(c, r, false);
+        if (c.downReason == null || reason.equals(c.downReason)) {
+            c.newReasonInARow = 0;
+            return null;
+        }
+        c.newReasonInARow = reason.equals(c.newReason) ? c.newReasonInARow + 1 : 1;
+        c.newReason = reason;
+        if (c.newReasonInARow < c.config.fall()) {
+            return null;
+        }
+        String was = c.downReason;
+        c.downReason = reason;
+        c.newReasonInARow = 0;
+        return new Transition(listener, c.server.name(), false, reason,
+                c.config.fall() + "/" + c.config.fall() + " checks failed", Instant.now(), Optional.of(was));
     }
 
     private boolean anotherNodeSynced(Checker self) {
@@ -192,6 +227,11 @@ public final class ListenerHealth implements AutoCloseable {
         long checks;
         int passesInARow;
         int failuresInARow;
+        /** What the server is DOWN for, as last stated; null while UP or before the first verdict. */
+        String downReason;
+        /** A finding that differs from downReason, and how many checks in a row have found it. */
+        String newReason;
+        int newReasonInARow;
         Instant lastChange;
         Duration lastDuration;
         volatile boolean closed;
@@ -206,6 +246,7 @@ public final class ListenerHealth implements AutoCloseable {
                 last = previous.last;
                 checks = previous.checks;
                 lastChange = previous.lastChange;
+                downReason = previous.downReason;
             } else {
                 hysteresis = new Hysteresis(config.rise(), config.fall());
             }
@@ -244,7 +285,7 @@ public final class ListenerHealth implements AutoCloseable {
             Transition t = record(this, r, took);
             results.checked(server.name(), r, took);
             if (t != null) {
-                if (t.up()) {
+                if (t.up() || !t.changesState()) {
                     log.info("{}", t);
                 } else {
                     log.warn("{}", t);

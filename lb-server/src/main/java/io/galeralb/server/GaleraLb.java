@@ -250,10 +250,17 @@ public final class GaleraLb implements AutoCloseable {
         }
     }
 
-    /** Applies a health transition to the proxy's server; closes its sessions if the listener says so. */
+    /**
+     * Applies a health transition to the proxy's server; closes its sessions if the listener says
+     * so. A server that stays DOWN for a new reason only takes the new reason.
+     */
     private void apply(Listener listener, Transition t) {
-        metrics.transition(t);
         Optional<Server> found = listener.pool().find(t.server());
+        if (!t.changesState()) {
+            found.ifPresent(s -> s.markDown(t.reason() + "; " + t.evidence()));
+            return;
+        }
+        metrics.transition(t);
         if (found.isEmpty()) {
             return;
         }

@@ -214,13 +214,30 @@ class HealthClusterTest {
     }
 
     @Test
-    void aNodeOutsideThePrimaryComponentIsDownNamingTheClusterStatus() throws Exception {
+    void aNodeOutsideThePrimaryComponentIsDownNamingTheClusterStatusAndLaterWhatHoldsItDown() throws Exception {
         start("");
-        GaleraCluster.execute(3, "SET GLOBAL wsrep_provider_options='gmcast.isolate=1'");
-        Duration took = awaitState(3, false, Duration.ofSeconds(60));
-        record("isolation (includes Galera's own suspect timeout)", took);
-        assertThat(server(3).downReason()).contains("wsrep_cluster_status=non-Primary");
-        assertThat(server(1).isUp()).isTrue();
+        try (LogCapture logs = new LogCapture()) {
+            GaleraCluster.execute(3, "SET GLOBAL wsrep_provider_options='gmcast.isolate=1'");
+            Duration took = awaitState(3, false, Duration.ofSeconds(60));
+            record("isolation (includes Galera's own suspect timeout)", took);
+            assertThat(server(3).downReason()).contains("wsrep_cluster_status=non-Primary");
+            assertThat(server(1).isUp()).isTrue();
+
+            // Still DOWN for another reason: once the new one has held for `fall` checks in a row,
+            // it is the one clients and status are given, and the log says what it replaced.
+            GaleraCluster.pauseNode(3);
+            try {
+                await().atMost(INTERVAL.plus(TIMEOUT.multipliedBy(2)).multipliedBy(FALL).plus(SLACK))
+                        .until(() -> server(3).downReason().startsWith("check timed out after "
+                                + Durations.format(TIMEOUT)));
+                assertThat(server(3).downReason()).contains(FALL + "/" + FALL + " checks failed");
+                assertThat(server(3).isUp()).isFalse();
+                assertThat(logs.lines()).anySatisfy(l -> assertThat(l).contains("node3 still DOWN: check timed out")
+                        .contains("(was: wsrep_cluster_status=non-Primary"));
+            } finally {
+                GaleraCluster.resumeNode(3);
+            }
+        }
     }
 
     @Test
