@@ -154,7 +154,11 @@ public final class ListenerHealth implements AutoCloseable {
         boolean first = !c.hysteresis.isKnown();
         Hysteresis.Change change = c.hysteresis.observe(pass, r.definite());
         if (change != Hysteresis.Change.WENT_UP && change != Hysteresis.Change.WENT_DOWN) {
-            return pass || c.hysteresis.isUp() ? null : newReasonWhileDown(c, r);
+            if (pass || c.hysteresis.isUp()) {
+                c.newReasonInARow = 0; // a pass breaks a run of the same new finding
+                return null;
+            }
+            return newReasonWhileDown(c, r);
         }
         c.lastChange = Instant.now();
         c.downReason = pass ? null : describe(c, r, false);
