@@ -18,8 +18,9 @@ final class MysqlErrorPacket {
     static final int TOO_MANY_CONNECTIONS = 1040;
     /**
      * ER_UNKNOWN_ERROR, the server's generic error, for "no server can take this session" (or no
-     * socket to one can be opened); the message says why. Not a client-range code such as 2003: libmariadb (the mariadb CLI,
-     * PHP's mysqli on it) rejects a 2xxx code in a server packet as malformed and hides the message.
+     * socket to one can be opened); the message says why. Not a client-range code such as 2003:
+     * libmariadb (the mariadb CLI, PHP's mysqli on it) rejects a 2xxx code in a server packet as
+     * malformed and hides the message.
      */
     static final int NO_SERVER = 1105;
 

@@ -161,9 +161,9 @@ public final class ListenerHealth implements AutoCloseable {
             return newReasonWhileDown(c, r);
         }
         c.lastChange = Instant.now();
-        c.downReason = pass ? null : describe(c, r, false);
-        c.newReasonInARow = 0;
         String reason = describe(c, r, pass);
+        c.downReason = pass ? null : reason;
+        c.newReasonInARow = 0;
         String evidence;
         if (first) {
             evidence = "first check";

@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * galera-lb's meters, on a registry given to it (never the global one). Counters of the proxy
@@ -167,15 +168,15 @@ final class Metrics {
         return List.of(
                 Gauge.builder("galera.lb.listener.sessions.current", l, Listener::activeSessions).tags(tags)
                         .description("sessions open on the listener").register(registry),
-                FunctionCounter.builder("galera.lb.refused", l, Listener::refusedNoServer).tags(tags)
-                        .tag("reason", "no-server").description("clients refused with a MySQL error")
-                        .register(registry),
-                FunctionCounter.builder("galera.lb.refused", l, Listener::refusedMaxConnections).tags(tags)
-                        .tag("reason", "max-connections").description("clients refused with a MySQL error")
-                        .register(registry),
-                FunctionCounter.builder("galera.lb.refused", l, Listener::refusedNoSocket).tags(tags)
-                        .tag("reason", "no-socket").description("clients refused with a MySQL error")
-                        .register(registry));
+                refused(l, tags, "no-server", Listener::refusedNoServer),
+                refused(l, tags, "max-connections", Listener::refusedMaxConnections),
+                refused(l, tags, "no-socket", Listener::refusedNoSocket));
+    }
+
+    /** {@code galera_lb_refused_total{reason=...}} of one listener. */
+    private Meter refused(Listener l, Tags tags, String reason, ToDoubleFunction<Listener> count) {
+        return FunctionCounter.builder("galera.lb.refused", l, count).tags(tags).tag("reason", reason)
+                .description("clients refused with a MySQL error").register(registry);
     }
 
     private List<Meter> serverMeters(String listener, Server s) {
