@@ -9,7 +9,6 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 final class ClientSideHandler extends Relay {
 
     private final Listener listener;
-    private boolean admitted;
 
     ClientSideHandler(Listener listener, Session session) {
         super(session);
@@ -49,8 +48,7 @@ final class ClientSideHandler extends Relay {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        admitted = listener.admit(ctx.channel());
-        if (admitted) {
+        if (session.admit()) {
             session.connectNext();
         } else {
             session.refuse(MysqlErrorPacket.TOO_MANY_CONNECTIONS, "galera-lb: too many connections to listener "
@@ -62,9 +60,6 @@ final class ClientSideHandler extends Relay {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         session.clientClosed();
-        if (admitted) {
-            listener.sessionClosed();
-        }
         ctx.fireChannelInactive();
     }
 }

@@ -12,7 +12,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
@@ -85,10 +84,10 @@ public final class Listener {
     private volatile SessionObserver observer = SessionObserver.NONE;
     private volatile boolean accepting = true;
     private final Transport transport;
-    private final EventLoopGroup loops;
+    private final IoLoops loops;
     private volatile Channel serverChannel;
 
-    private Listener(ListenerConfig config, Transport transport, EventLoopGroup loops) {
+    private Listener(ListenerConfig config, Transport transport, IoLoops loops) {
         this.current = new AtomicReference<>(new Snapshot(config, new ServerPool(config.servers().values(),
                 config.balance())));
         this.transport = transport;
@@ -96,7 +95,7 @@ public final class Listener {
     }
 
     /** A listener whose listening socket and sessions live on {@code loops}. */
-    static Listener create(ListenerConfig config, Transport transport, EventLoopGroup loops) {
+    static Listener create(ListenerConfig config, Transport transport, IoLoops loops) {
         return new Listener(config, transport, loops);
     }
 
@@ -105,7 +104,7 @@ public final class Listener {
         HostPort bind = config().bind();
         InetSocketAddress address = new InetSocketAddress(bind.host(), bind.port());
         ServerBootstrap sb = new ServerBootstrap()
-                .group(loops)
+                .group(loops.group())
                 .channelFactory(transport.serverChannels(address))
                 // Never SO_REUSEPORT: no other process may share a port with galera-lb.
                 .option(ChannelOption.SO_BACKLOG, 1024)
@@ -166,6 +165,10 @@ public final class Listener {
     /** The address actually bound. */
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    IoLoops loops() {
+        return loops;
     }
 
     /** Sessions admitted and not closed yet. */

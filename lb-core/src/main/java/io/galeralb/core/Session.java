@@ -11,6 +11,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -31,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * One client connection and the server connection it is relayed to.
  *
  * <p>Both channels are registered on the client's event loop, so every field here is only
- * ever touched by that one thread: no locks, no volatile.
+ * ever touched by that one thread: no locks, no volatile. A session starts on the loop that
+ * accepted it; at its first idle check, {@link IoLoops#SETTLE} after connecting, it may move
+ * to the loop with the fewest sessions (see {@link IoLoops}), both channels together, and is
+ * then touched by that loop's thread only.
  */
 final class Session {
 
@@ -57,6 +61,11 @@ final class Session {
     /** Client bytes read before the server connection was up; rare, see ClientSideHandler. */
     private List<ByteBuf> heldFromClient;
     private boolean clientInputEnded;
+    /** The session's loop in {@link IoLoops}; -1 while it is not admitted. */
+    private int loop = -1;
+    /** Whether the session has had its chance to move to a less loaded loop. */
+    private boolean settled;
+    private boolean ended;
 
     Session(Listener listener, ListenerConfig config, ServerPool pool, Channel client) {
         this.listener = listener;
@@ -71,6 +80,15 @@ final class Session {
 
     Channel backend() {
         return backend;
+    }
+
+    /** Counts the new client in, unless its listener is full. */
+    boolean admit() {
+        if (!listener.admit(client)) {
+            return false;
+        }
+        loop = listener.loops().sessionAdded(client.eventLoop());
+        return true;
     }
 
     /** Picks a server and connects to it; on failure tries the next, then answers with an ERR packet. */
@@ -150,7 +168,7 @@ final class Session {
             return;
         }
         lastActivityNanos = System.nanoTime();
-        scheduleIdleCheck(minIdle(config.timeouts()));
+        scheduleIdleCheck(Math.min(listener.loops().settleNanos(), minIdle(config.timeouts())));
         if (heldFromClient != null) {
             heldFromClient.forEach(b -> backend.write(b, backend.voidPromise()));
             heldFromClient = null;
@@ -212,6 +230,10 @@ final class Session {
 
     /** The client is gone: stop connecting, close the server side. */
     void clientClosed() {
+        if (ended) {
+            return;
+        }
+        ended = true;
         releaseHeld();
         if (pendingConnect != null) {
             pendingConnect.cancel(false);
@@ -221,6 +243,10 @@ final class Session {
         }
         if (backend != null) {
             Relay.closeOnFlush(backend);
+        }
+        if (loop >= 0) {
+            listener.loops().sessionRemoved(loop);
+            listener.sessionClosed();
         }
     }
 
@@ -255,7 +281,69 @@ final class Session {
         }
         // Wake again when this timeout would expire, or sooner if the turn changes to the
         // shorter timeout meanwhile.
-        scheduleIdleCheck(Math.min(limit - idle, minIdle(t)));
+        long next = Math.min(limit - idle, minIdle(t));
+        if (!settled) {
+            settled = true;
+            if (moveToLighterLoop(next)) {
+                return;
+            }
+        }
+        scheduleIdleCheck(next);
+    }
+
+    /**
+     * Moves both channels to the loop with the fewest sessions, if that evens the loops out:
+     * both are taken off this loop, then registered on the other, whose thread alone touches the
+     * session from then on. Bytes that arrive meanwhile wait in the kernel; the new loop reads
+     * them once the channels are registered there. Returns whether the move has begun (the idle
+     * check is then rescheduled on the new loop).
+     */
+    private boolean moveToLighterLoop(long nextIdleCheckNanos) {
+        if (!bothOpenBothWays() || heldFromClient != null) {
+            return false;
+        }
+        IoLoops loops = listener.loops();
+        int to = loops.moveToLighter(loop);
+        if (to < 0) {
+            return false;
+        }
+        loop = to;
+        EventLoop target = loops.loop(to);
+        // Both channels are handed to the new loop in one of its tasks: were one registered there
+        // before the other's loop had changed, a read on the new loop could write to a channel
+        // still owned by the old one, and the two threads would interleave its writes.
+        client.deregister().addListener(c -> backend.deregister().addListener(b -> target.execute(() -> {
+            target.register(client);
+            target.register(backend);
+            arrived(nextIdleCheckNanos);
+        })));
+        return true;
+    }
+
+    private boolean bothOpenBothWays() {
+        return backend != null && client.isActive() && backend.isActive()
+                && !((DuplexChannel) client).isInputShutdown() && !((DuplexChannel) client).isOutputShutdown()
+                && !((DuplexChannel) backend).isInputShutdown() && !((DuplexChannel) backend).isOutputShutdown();
+    }
+
+    /**
+     * On the new loop, once both channels are registered there, or found closed: a channel
+     * closed while it was on no loop was never told it became inactive, so the session ends here.
+     */
+    private void arrived(long nextIdleCheckNanos) {
+        if (!client.isOpen()) {
+            clientClosed();
+            return;
+        }
+        if (!backend.isOpen()) {
+            client.close();
+            return;
+        }
+        // Bytes relayed between the decision and the move may wait for a flush that the old
+        // loop can no longer finish.
+        backend.flush();
+        client.flush();
+        scheduleIdleCheck(nextIdleCheckNanos);
     }
 
     private long clientIdleNanos(Timeouts t) {

@@ -20,10 +20,11 @@ import java.util.Optional;
 /** A real {@link Proxy} on loopback with one listener, for tests. */
 final class ProxyHarness implements AutoCloseable {
 
-    private final Proxy proxy = Proxy.start(2);
+    private final Proxy proxy;
     final Listener listener;
 
-    private ProxyHarness(ListenerConfig config) throws ListenerBindException {
+    private ProxyHarness(ListenerConfig config, Duration settle) throws ListenerBindException {
+        proxy = Proxy.start(2, settle.toNanos());
         listener = proxy.bind(config);
     }
 
@@ -64,6 +65,7 @@ final class ProxyHarness implements AutoCloseable {
                 IdleTimeout.of(Duration.ofHours(1)));
         private int maxConnections = 1000;
         private Balance balance = Balance.LEASTCONN;
+        private Duration settle = Duration.ofNanos(IoLoops.SETTLE);
 
         Builder server(String name, int port) {
             servers.put(name, new ServerConfig(name, new HostPort("127.0.0.1", port), 1));
@@ -85,10 +87,16 @@ final class ProxyHarness implements AutoCloseable {
             return this;
         }
 
+        /** How long sessions stay on the loop that accepted them (see {@link IoLoops}). */
+        Builder settle(Duration d) {
+            settle = d;
+            return this;
+        }
+
         ProxyHarness start() throws ListenerBindException {
             ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", closedPort()), balance,
                     maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(), servers);
-            return new ProxyHarness(config);
+            return new ProxyHarness(config, settle);
         }
     }
 }

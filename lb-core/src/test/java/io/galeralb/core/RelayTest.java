@@ -16,11 +16,9 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -36,34 +34,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class RelayTest {
 
     private static final long HUNDRED_MB = 100L * 1024 * 1024;
-
-    /** Writes {@code total} bytes of a seeded pseudo-random stream; returns their SHA-256. */
-    private static String send(OutputStream out, long seed, long total) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        Random r = new Random(seed);
-        byte[] chunk = new byte[64 * 1024];
-        for (long sent = 0; sent < total; ) {
-            int n = (int) Math.min(chunk.length, total - sent);
-            r.nextBytes(chunk);
-            out.write(chunk, 0, n);
-            md.update(chunk, 0, n);
-            sent += n;
-        }
-        out.flush();
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    /** Reads to end of stream; returns the byte count and SHA-256. */
-    private static String receive(InputStream in, AtomicLong count) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        byte[] buf = new byte[64 * 1024];
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-            md.update(buf, 0, n);
-            count.addAndGet(n);
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 
     /** Counts what passes through to {@code out}. */
     private static final class CountingOutputStream extends OutputStream {
@@ -106,14 +76,14 @@ class RelayTest {
         try (TestBackend backend = new TestBackend(s -> {
             CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> {
                 try {
-                    String digest = send(s.getOutputStream(), 2, HUNDRED_MB);
+                    String digest = ByteStreams.send(s.getOutputStream(), 2, HUNDRED_MB);
                     s.shutdownOutput();
                     return digest;
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
             });
-            String got = receive(s.getInputStream(), backendReceived);
+            String got = ByteStreams.receive(s.getInputStream(), backendReceived);
             backendSide.add(got);
             backendSide.add(sent.join());
         });
@@ -123,12 +93,12 @@ class RelayTest {
             AtomicLong clientReceived = new AtomicLong();
             CompletableFuture<String> clientGot = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return receive(client.getInputStream(), clientReceived);
+                    return ByteStreams.receive(client.getInputStream(), clientReceived);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
             });
-            String clientSent = send(client.getOutputStream(), 1, HUNDRED_MB);
+            String clientSent = ByteStreams.send(client.getOutputStream(), 1, HUNDRED_MB);
             client.shutdownOutput();
             String received = clientGot.get(2, TimeUnit.MINUTES);
 
@@ -148,7 +118,7 @@ class RelayTest {
         CompletableFuture<String> sentDigest = new CompletableFuture<>();
         try (TestBackend backend = new TestBackend(s -> {
             s.setSendBufferSize(64 * 1024);
-            sentDigest.complete(send(new CountingOutputStream(s.getOutputStream(), written), 3, total));
+            sentDigest.complete(ByteStreams.send(new CountingOutputStream(s.getOutputStream(), written), 3, total));
         });
              ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start();
              Socket client = new Socket()) {
@@ -165,7 +135,7 @@ class RelayTest {
                     .isLessThan(total / 4);
 
             AtomicLong received = new AtomicLong();
-            String digest = receive(client.getInputStream(), received);
+            String digest = ByteStreams.receive(client.getInputStream(), received);
             assertThat(received.get()).isEqualTo(total);
             assertThat(digest).isEqualTo(sentDigest.get(1, TimeUnit.MINUTES));
         }
@@ -200,7 +170,7 @@ class RelayTest {
             s.getOutputStream().write("done".getBytes(StandardCharsets.US_ASCII));
             s.shutdownOutput();
             startReading.get(2, TimeUnit.MINUTES);
-            backendDigest.complete(receive(s.getInputStream(), backendReceived));
+            backendDigest.complete(ByteStreams.receive(s.getInputStream(), backendReceived));
         }, 16 * 1024);
              ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start();
              Socket client = proxy.connect()) {
@@ -209,7 +179,7 @@ class RelayTest {
             AtomicLong written = new AtomicLong();
             CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> {
                 try {
-                    String digest = send(new CountingOutputStream(client.getOutputStream(), written), 4, total);
+                    String digest = ByteStreams.send(new CountingOutputStream(client.getOutputStream(), written), 4, total);
                     client.shutdownOutput();
                     return digest;
                 } catch (Exception e) {
@@ -235,7 +205,7 @@ class RelayTest {
         CompletableFuture<String> sentDigest = new CompletableFuture<>();
         try (TestBackend backend = new TestBackend(s -> {
             s.getInputStream().readAllBytes(); // the request, up to the client's FIN
-            sentDigest.complete(send(new CountingOutputStream(s.getOutputStream(), written), 5, total));
+            sentDigest.complete(ByteStreams.send(new CountingOutputStream(s.getOutputStream(), written), 5, total));
         });
              ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start();
              Socket client = new Socket()) {
@@ -248,7 +218,7 @@ class RelayTest {
             awaitStall(written);
 
             AtomicLong received = new AtomicLong();
-            String digest = receive(client.getInputStream(), received);
+            String digest = ByteStreams.receive(client.getInputStream(), received);
             assertThat(received.get()).isEqualTo(total);
             assertThat(digest).isEqualTo(sentDigest.get(1, TimeUnit.MINUTES));
         }

@@ -1,0 +1,284 @@
+package io.galeralb.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Which I/O thread a session lives on ({@link IoLoops}), over real loopback sockets with two
+ * loops: a session starts on the loop that accepted it, a session that lasts moves to the loop
+ * with fewer sessions (both channels, with bytes in flight), a saturated loop passes new
+ * sessions on. Where a session lives is read from Netty's own count of the channels registered
+ * on each loop.
+ */
+@ExtendWith(LeakCheck.class)
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class SessionPlacementTest {
+
+    private static final Duration NEVER = Duration.ofHours(1);
+
+    /** Echoes every byte until the client ends its side. */
+    private static TestBackend echo() throws IOException {
+        return new TestBackend(s -> s.getInputStream().transferTo(s.getOutputStream()));
+    }
+
+    /** Sends {@code size} bytes and checks they come back unchanged. */
+    private static void roundTrip(Socket client, int size, long seed) throws IOException {
+        byte[] sent = new byte[size];
+        new Random(seed).nextBytes(sent);
+        client.getOutputStream().write(sent);
+        byte[] back = new byte[size];
+        new DataInputStream(client.getInputStream()).readFully(back);
+        assertThat(back).isEqualTo(sent);
+    }
+
+    /** The loop the listening socket is on: the only one with a channel before any client connects. */
+    private static int listeningLoop(IoLoops loops) {
+        return loops.channels(0) == 1 ? 0 : 1;
+    }
+
+    @Test
+    void newSessionsStayOnTheLoopThatAcceptedThem() throws Exception {
+        try (TestBackend backend = echo();
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).settle(NEVER).start()) {
+            IoLoops loops = proxy.listener.loops();
+            int home = listeningLoop(loops);
+            List<Socket> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 6; i++) {
+                    Socket c = proxy.connect();
+                    clients.add(c);
+                    roundTrip(c, 1000, i);
+                }
+                assertThat(loops.sessions(home)).isEqualTo(6);
+                assertThat(loops.channels(home)).as("listening socket and 6 x 2 session channels").isEqualTo(13);
+                assertThat(loops.channels(1 - home)).isZero();
+            } finally {
+                for (Socket c : clients) {
+                    c.close();
+                }
+            }
+            await().until(() -> proxy.listener.activeSessions() == 0 && loops.channels(home) == 1);
+            assertThat(loops.sessions(home)).isZero();
+        }
+    }
+
+    @Test
+    void sessionsThatLastMoveToTheLessLoadedLoopAndKeepRelaying() throws Exception {
+        try (TestBackend backend = echo();
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port())
+                     .settle(Duration.ofMillis(100)).start()) {
+            IoLoops loops = proxy.listener.loops();
+            int home = listeningLoop(loops);
+            List<Socket> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 6; i++) {
+                    Socket c = proxy.connect();
+                    clients.add(c);
+                    roundTrip(c, 1000, i);
+                }
+                await().until(() -> loops.channels(1 - home) == 6);
+                assertThat(loops.channels(home)).isEqualTo(7);
+                assertThat(loops.sessions(home)).isEqualTo(3);
+                assertThat(loops.sessions(1 - home)).isEqualTo(3);
+                for (int i = 0; i < clients.size(); i++) {
+                    roundTrip(clients.get(i), 200_000, 100 + i);
+                }
+            } finally {
+                for (Socket c : clients) {
+                    c.close();
+                }
+            }
+            await().until(() -> proxy.listener.activeSessions() == 0
+                    && loops.channels(home) == 1 && loops.channels(1 - home) == 0);
+            assertThat(loops.sessions(0) + loops.sessions(1)).isZero();
+            assertThat(backend.failures).isEmpty();
+        }
+    }
+
+    @Test
+    void aSessionMovedWhileStreamingBothWaysArrivesByteExact() throws Exception {
+        long total = 24L * 1024 * 1024;
+        // The clients read 64 KiB at a time with a pause: each download takes at least 384 x 8 ms,
+        // so the move (at 200 ms) finds the server side held back by a client that does not keep
+        // up, and bytes queued in both directions.
+        List<String> backendReceived = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (TestBackend backend = new TestBackend(s -> {
+            CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> {
+                try {
+                    String digest = ByteStreams.send(s.getOutputStream(), s.getPort(), total);
+                    s.shutdownOutput();
+                    return digest;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            String got = ByteStreams.receive(s.getInputStream(), new AtomicLong());
+            backendReceived.add(got + " " + sent.join() + " " + s.getPort());
+        });
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port())
+                     .settle(Duration.ofMillis(200)).start()) {
+            IoLoops loops = proxy.listener.loops();
+            int home = listeningLoop(loops);
+            Socket first = proxy.connect();
+            Socket second = proxy.connect();
+            ExecutorService threads = Executors.newCachedThreadPool();
+            try {
+                List<AtomicLong> downloaded = List.of(new AtomicLong(), new AtomicLong());
+                List<Socket> clients = List.of(first, second);
+                List<CompletableFuture<String>> downloads = new ArrayList<>();
+                List<CompletableFuture<String>> uploads = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    Socket c = clients.get(i);
+                    AtomicLong count = downloaded.get(i);
+                    long seed = 1000 + i;
+                    downloads.add(CompletableFuture.supplyAsync(() -> call(() -> ByteStreams.receive(c.getInputStream(), count, 8)), threads));
+                    uploads.add(CompletableFuture.supplyAsync(() -> call(() -> {
+                        String digest = ByteStreams.send(c.getOutputStream(), seed, total);
+                        c.shutdownOutput();
+                        return digest;
+                    }), threads));
+                }
+                await().until(() -> loops.channels(1 - home) == 2);
+                assertThat(downloaded).as("both downloads still under way when one session moved")
+                        .allSatisfy(d -> assertThat(d.get()).isLessThan(total));
+
+                for (int i = 0; i < 2; i++) {
+                    String upload = uploads.get(i).get(2, TimeUnit.MINUTES);
+                    String download = downloads.get(i).get(2, TimeUnit.MINUTES);
+                    assertThat(downloaded.get(i).get()).isEqualTo(total);
+                    int serverPort = backend.accepted.get(i).getPort();
+                    await().until(() -> backendReceived.size() == 2);
+                    String expected = backendReceived.stream().filter(r -> r.endsWith(" " + serverPort)).findFirst().orElseThrow();
+                    assertThat(expected).as("what the server received, what it sent").isEqualTo(
+                            upload + " " + download + " " + serverPort);
+                }
+            } finally {
+                threads.shutdownNow();
+                first.close();
+                second.close();
+            }
+            assertThat(backend.failures).isEmpty();
+        }
+    }
+
+    @Test
+    void sessionsClosingWhileTheyMoveAreAllCountedOut() throws Exception {
+        try (TestBackend backend = echo();
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port())
+                     .settle(Duration.ofMillis(2)).start()) {
+            IoLoops loops = proxy.listener.loops();
+            int home = listeningLoop(loops);
+            ExecutorService threads = Executors.newFixedThreadPool(16);
+            try {
+                List<CompletableFuture<Void>> clients = new ArrayList<>();
+                for (int i = 0; i < 400; i++) {
+                    long seed = i;
+                    clients.add(CompletableFuture.runAsync(() -> call(() -> {
+                        Random r = new Random(seed);
+                        try (Socket c = proxy.connect()) {
+                            for (int q = r.nextInt(4); q >= 0; q--) {
+                                roundTrip(c, 1 + r.nextInt(20_000), r.nextLong());
+                                Thread.sleep(r.nextInt(4));
+                            }
+                            if (r.nextBoolean()) {
+                                // Leave with a request in flight.
+                                c.getOutputStream().write(new byte[1 + r.nextInt(5000)]);
+                            }
+                        }
+                        return null;
+                    }), threads));
+                }
+                CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+            } finally {
+                threads.shutdownNow();
+            }
+            await().until(() -> proxy.listener.activeSessions() == 0
+                    && loops.channels(home) == 1 && loops.channels(1 - home) == 0);
+            assertThat(loops.sessions(0)).isZero();
+            assertThat(loops.sessions(1)).isZero();
+            assertThat(proxy.listener.pool().servers().get(0).activeSessions()).isZero();
+        }
+    }
+
+    @Test
+    void aSaturatedLoopPassesNewSessionsOn() throws Exception {
+        try (TestBackend backend = echo();
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).settle(NEVER).start()) {
+            IoLoops loops = proxy.listener.loops();
+            int home = listeningLoop(loops);
+            AtomicBoolean busy = new AtomicBoolean(true);
+            spin(loops.loop(home), busy);
+            List<Socket> clients = new ArrayList<>();
+            try {
+                await().until(() -> loops.saturated(home));
+                for (int i = 0; i < 6; i++) {
+                    Socket c = proxy.connect();
+                    clients.add(c);
+                    roundTrip(c, 1000, i);
+                }
+                assertThat(loops.sessions(1 - home)).as("sessions passed to the other loop").isPositive();
+                assertThat(loops.channels(1 - home)).isEqualTo(2 * loops.sessions(1 - home));
+
+                busy.set(false);
+                await().until(() -> !loops.saturated(home));
+                int elsewhere = loops.channels(1 - home);
+                for (int i = 0; i < 4; i++) {
+                    Socket c = proxy.connect();
+                    clients.add(c);
+                    roundTrip(c, 1000, 10 + i);
+                }
+                assertThat(loops.channels(1 - home)).as("accepted where it was accepted again").isEqualTo(elsewhere);
+            } finally {
+                busy.set(false);
+                for (Socket c : clients) {
+                    c.close();
+                }
+            }
+            await().until(() -> proxy.listener.activeSessions() == 0);
+        }
+    }
+
+    /** Keeps {@code loop} busy in 20 ms slices, letting it do its I/O between them, while {@code busy}. */
+    private static void spin(io.netty.channel.EventLoop loop, AtomicBoolean busy) {
+        loop.execute(() -> {
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            if (busy.get()) {
+                spin(loop, busy);
+            }
+        });
+    }
+
+    private interface IoCall<T> {
+        T call() throws Exception;
+    }
+
+    private static <T> T call(IoCall<T> c) {
+        try {
+            return c.call();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
