@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -117,10 +118,11 @@ class SessionPlacementTest {
     @Test
     void aSessionMovedWhileStreamingBothWaysArrivesByteExact() throws Exception {
         long total = 24L * 1024 * 1024;
-        // The clients read 64 KiB at a time with a pause: each download takes at least 384 x 8 ms,
-        // so the move (at 200 ms) finds the server side held back by a client that does not keep
-        // up, and bytes queued in both directions.
-        List<String> backendReceived = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // Both ends read 64 KiB at a time with a pause: each direction takes at least 384 x 8 ms,
+        // so the move (at 200 ms) finds both sides held back by a reader that does not keep up,
+        // and bytes queued in both directions.
+        List<String> backendReceived = new CopyOnWriteArrayList<>();
+        List<AtomicLong> uploaded = new CopyOnWriteArrayList<>();
         try (TestBackend backend = new TestBackend(s -> {
             CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -131,7 +133,9 @@ class SessionPlacementTest {
                     throw new IllegalStateException(e);
                 }
             });
-            String got = ByteStreams.receive(s.getInputStream(), new AtomicLong());
+            AtomicLong received = new AtomicLong();
+            uploaded.add(received);
+            String got = ByteStreams.receive(s.getInputStream(), received, 8);
             backendReceived.add(got + " " + sent.join() + " " + s.getPort());
         });
              ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port())
@@ -160,6 +164,8 @@ class SessionPlacementTest {
                 await().until(() -> loops.channels(1 - home) == 2);
                 assertThat(downloaded).as("both downloads still under way when one session moved")
                         .allSatisfy(d -> assertThat(d.get()).isLessThan(total));
+                assertThat(uploaded).as("both uploads still under way when one session moved").hasSize(2)
+                        .allSatisfy(u -> assertThat(u.get()).isLessThan(total));
 
                 for (int i = 0; i < 2; i++) {
                     String upload = uploads.get(i).get(2, TimeUnit.MINUTES);
