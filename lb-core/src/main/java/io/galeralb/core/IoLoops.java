@@ -11,7 +11,6 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorChooserFactory;
 import io.netty.util.concurrent.ThreadPerTaskExecutor;
-import io.netty.util.internal.ThreadExecutorMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,18 +24,19 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * connection: under connection churn (one query per connection) that is a wakeup, a
  * cross-thread task and a context switch per session, and the two threads together spend more
  * CPU per connection than HAProxy. A thread that accepts and serves its own short sessions
- * does without. Only when that thread is saturated do new sessions go to the least busy
- * thread, so a heavy churn still spreads over every core.
+ * does without. Only while that thread is saturated do new sessions go to the threads in
+ * turn, so a heavy churn still spreads over every core.
  *
  * <p><b>A session that lasts is moved to the thread with the fewest sessions</b>, once, after
- * {@link #SETTLE} (its first idle check): both of its sockets are taken off the accepting thread and
- * registered on the other (see {@link Session}). Pooled connections, opened together at a
- * quiet moment, would otherwise all stay on the thread that accepted them.
+ * {@link #SETTLE_NANOS} (at its first idle check): both of its sockets are taken off the
+ * accepting thread and registered on the other (see {@link Session}). Pooled connections,
+ * opened together at a quiet moment, would otherwise all stay on the thread that accepted
+ * them.
  */
 final class IoLoops {
 
     /** How long a session stays on the loop that accepted it before it may move to a less loaded one. */
-    static final long SETTLE = TimeUnit.MILLISECONDS.toNanos(100);
+    static final long SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** How often each loop measures how busy it was. */
     static final long MEASURE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** The share of a measuring period a loop must have been busy to pass new sessions on. */
@@ -156,12 +156,15 @@ final class IoLoops {
         }
 
         private EventExecutor next() {
-            EventExecutor current = ThreadExecutorMap.currentExecutor();
             for (Loop loop : loops) {
-                if (loop == current && !loop.saturated) {
-                    return loop;
+                if (loop.inEventLoop()) {
+                    return loop.saturated ? inTurn() : loop;
                 }
             }
+            return inTurn();
+        }
+
+        private Loop inTurn() {
             return loops[Math.floorMod(turn.getAndIncrement(), loops.length)];
         }
     }

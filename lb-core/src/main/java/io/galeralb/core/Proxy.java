@@ -6,9 +6,10 @@ import java.util.Objects;
 /**
  * The event loops of one galera-lb process and the listeners bound on them: I/O threads that
  * each own their sessions, client and server side alike (which thread a session lives on:
- * {@link IoLoops}). A listening socket lives on one of them too: a thread of its own for accepting would be one more thread to wake and put to sleep
- * for every connection (under connection churn: 9.0 context switches per connection instead of
- * 7.9, and 8% more CPU; HAProxy with two threads makes 7.5).
+ * {@link IoLoops}). A listening socket lives on one of them too: a thread of its own for
+ * accepting would be one more thread to wake and put to sleep for every connection (under
+ * connection churn: 9.0 context switches per connection instead of 7.9, and 8% more CPU;
+ * HAProxy with two threads makes 7.5).
  */
 public final class Proxy implements AutoCloseable {
 
@@ -22,17 +23,16 @@ public final class Proxy implements AutoCloseable {
 
     /** Starts event loops with {@code ioThreads} I/O threads on the detected transport. */
     public static Proxy start(int ioThreads) {
-        return start(ioThreads, IoLoops.SETTLE);
+        return start(Transport.detect(), ioThreads, IoLoops.SETTLE_NANOS);
     }
 
-    /** As {@link #start(int)}, with sessions staying where they were accepted for {@code settleNanos}. */
-    static Proxy start(int ioThreads, long settleNanos) {
+    /** As {@link #start(int)}, on {@code transport}, sessions staying where they were accepted for {@code settleNanos}. */
+    static Proxy start(Transport transport, int ioThreads, long settleNanos) {
         if (ioThreads < 1) {
             throw new IllegalArgumentException("ioThreads must be at least 1");
         }
-        return new Proxy(Transport.detect(), ioThreads, settleNanos);
+        return new Proxy(transport, ioThreads, settleNanos);
     }
-
 
     public Transport transport() {
         return transport;

@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Both channels are registered on the client's event loop, so every field here is only
  * ever touched by that one thread: no locks, no volatile. A session starts on the loop that
- * accepted it; at its first idle check, {@link IoLoops#SETTLE} after connecting, it may move
- * to the loop with the fewest sessions (see {@link IoLoops}), both channels together, and is
- * then touched by that loop's thread only.
+ * accepted it; at its first idle check, {@link IoLoops#SETTLE_NANOS} after connecting, it may
+ * move to the loop with the fewest sessions (see {@link IoLoops}), both channels together, and
+ * is then touched by that loop's thread only.
  */
 final class Session {
 

@@ -23,8 +23,8 @@ final class ProxyHarness implements AutoCloseable {
     private final Proxy proxy;
     final Listener listener;
 
-    private ProxyHarness(ListenerConfig config, Duration settle) throws ListenerBindException {
-        proxy = Proxy.start(2, settle.toNanos());
+    private ProxyHarness(ListenerConfig config, Transport transport, Duration settle) throws ListenerBindException {
+        proxy = Proxy.start(transport, 2, settle.toNanos());
         listener = proxy.bind(config);
     }
 
@@ -65,7 +65,8 @@ final class ProxyHarness implements AutoCloseable {
                 IdleTimeout.of(Duration.ofHours(1)));
         private int maxConnections = 1000;
         private Balance balance = Balance.LEASTCONN;
-        private Duration settle = Duration.ofNanos(IoLoops.SETTLE);
+        private Duration settle = Duration.ofNanos(IoLoops.SETTLE_NANOS);
+        private Transport transport = Transport.detect();
 
         Builder server(String name, int port) {
             servers.put(name, new ServerConfig(name, new HostPort("127.0.0.1", port), 1));
@@ -87,6 +88,11 @@ final class ProxyHarness implements AutoCloseable {
             return this;
         }
 
+        Builder transport(Transport t) {
+            transport = t;
+            return this;
+        }
+
         /** How long sessions stay on the loop that accepted them (see {@link IoLoops}). */
         Builder settle(Duration d) {
             settle = d;
@@ -96,7 +102,7 @@ final class ProxyHarness implements AutoCloseable {
         ProxyHarness start() throws ListenerBindException {
             ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", closedPort()), balance,
                     maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(), servers);
-            return new ProxyHarness(config, settle);
+            return new ProxyHarness(config, transport, settle);
         }
     }
 }

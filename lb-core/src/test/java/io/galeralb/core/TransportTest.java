@@ -22,7 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LeakCheck.class)
 class TransportTest {
 
-    private static List<Transport> transportsHere() {
+    /** NIO, and epoll where it loads. */
+    static List<Transport> transportsHere() {
         List<Transport> transports = new ArrayList<>(List.of(Transport.NIO));
         if (Epoll.isAvailable()) {
             transports.add(Transport.EPOLL);
