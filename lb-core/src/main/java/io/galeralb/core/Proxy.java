@@ -43,6 +43,11 @@ public final class Proxy implements AutoCloseable {
         return loops.size();
     }
 
+    /** The sessions living on I/O thread {@code thread} (0 to {@link #ioThreads()} - 1) now. */
+    public int sessionsOnIoThread(int thread) {
+        return loops.sessions(thread);
+    }
+
     /**
      * Creates a listener and its server pool without binding it, so that its servers can be
      * checked before the first client arrives; {@link Listener#bind()} then opens it.

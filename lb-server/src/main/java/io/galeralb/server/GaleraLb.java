@@ -80,7 +80,7 @@ public final class GaleraLb implements AutoCloseable {
     private GaleraLb(GaleraLbConfig config, Proxy proxy, MeterRegistry registry) {
         this.config = config;
         this.proxy = proxy;
-        this.metrics = new Metrics(registry);
+        this.metrics = new Metrics(registry, proxy);
     }
 
     /** {@code host/pid 1234 (admin 127.0.0.1:9000)}: enough for an operator to find the instance. */

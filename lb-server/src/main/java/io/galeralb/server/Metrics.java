@@ -1,6 +1,7 @@
 package io.galeralb.server;
 
 import io.galeralb.core.Listener;
+import io.galeralb.core.Proxy;
 import io.galeralb.core.Server;
 import io.galeralb.core.SessionObserver;
 import io.galeralb.health.CheckResult;
@@ -51,7 +52,7 @@ final class Metrics {
     private final MultiGauge writerChanges;
     private final MultiGauge writerLeaseEpoch;
 
-    Metrics(MeterRegistry registry) {
+    Metrics(MeterRegistry registry, Proxy proxy) {
         this.registry = registry;
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -64,6 +65,12 @@ final class Metrics {
                     .baseUnit("bytes").description("direct memory held by Netty's buffer allocator").register(registry);
             Gauge.builder("galera.lb.netty.buffers.heap.used", p, x -> x.metric().usedHeapMemory())
                     .baseUnit("bytes").description("heap memory held by Netty's buffer allocator").register(registry);
+        }
+        for (int i = 0; i < proxy.ioThreads(); i++) {
+            int thread = i;
+            Gauge.builder("galera.lb.io.thread.sessions", proxy, p -> p.sessionsOnIoThread(thread))
+                    .tag("thread", String.valueOf(thread))
+                    .description("sessions living on each I/O thread").register(registry);
         }
         serverState = MultiGauge.builder("galera.lb.server.state")
                 .description("1 for each server, labelled with its state and the reason of its last check")

@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -183,6 +184,11 @@ class AdminApiClusterTest {
             List<PrometheusText.Sample> samples = PrometheusText.parse(metrics.body());
             assertThat(sum(samples, "galera_lb_sessions_current")).isEqualTo(4);
             assertThat(sum(samples, "galera_lb_listener_sessions_current")).isEqualTo(4);
+            // One per I/O thread (one per CPU by default: this is the same JVM).
+            assertThat(samples).filteredOn(x -> x.name().equals("galera_lb_io_thread_sessions"))
+                    .extracting(x -> x.labels().get("thread")).containsExactlyInAnyOrderElementsOf(
+                            IntStream.range(0, Runtime.getRuntime().availableProcessors()).mapToObj(String::valueOf).toList());
+            assertThat(sum(samples, "galera_lb_io_thread_sessions")).isEqualTo(4);
             assertThat(sum(samples, "galera_lb_sessions_total")).isGreaterThanOrEqualTo(4);
             assertThat(sum(samples, "galera_lb_connect_seconds_count")).isGreaterThanOrEqualTo(4);
             assertThat(sum(samples, "galera_lb_bytes_out_total")).isPositive();

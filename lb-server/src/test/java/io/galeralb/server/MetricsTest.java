@@ -2,6 +2,7 @@ package io.galeralb.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.galeralb.core.Proxy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.ref.WeakReference;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,7 +14,9 @@ class MetricsTest {
     void theConfigGenerationGaugeStillReadsAfterAGarbageCollection() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         AtomicInteger generation = new AtomicInteger(7);
-        new Metrics(registry).process(generation::get); // as Instance does: a supplier nothing else holds
+        try (Proxy proxy = Proxy.start(1)) {
+            new Metrics(registry, proxy).process(generation::get); // as Instance does: a supplier nothing else holds
+        }
         // What a weakly held supplier would be lost to: a collection (proved by a weak canary).
         WeakReference<Object> canary = new WeakReference<>(new Object());
         for (int i = 0; i < 50 && canary.get() != null; i++) {
