@@ -3,10 +3,9 @@ package io.galeralb.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.netty.channel.EventLoop;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,6 +53,21 @@ class SessionPlacementTest {
         assertThat(back).isEqualTo(sent);
     }
 
+    /** Opens {@code n} clients, each shown to reach the server by a round trip, into {@code clients}. */
+    private static void openClients(ProxyHarness proxy, List<Socket> clients, int n, long seed) throws IOException {
+        for (int i = 0; i < n; i++) {
+            Socket c = proxy.connect();
+            clients.add(c);
+            roundTrip(c, 1000, seed + i);
+        }
+    }
+
+    private static void closeAll(List<Socket> clients) throws IOException {
+        for (Socket c : clients) {
+            c.close();
+        }
+    }
+
     /** The loop the listening socket is on: the only one with a channel before any client connects. */
     private static int listeningLoop(IoLoops loops) {
         return loops.channels(0) == 1 ? 0 : 1;
@@ -67,18 +81,12 @@ class SessionPlacementTest {
             int home = listeningLoop(loops);
             List<Socket> clients = new ArrayList<>();
             try {
-                for (int i = 0; i < 6; i++) {
-                    Socket c = proxy.connect();
-                    clients.add(c);
-                    roundTrip(c, 1000, i);
-                }
+                openClients(proxy, clients, 6, 0);
                 assertThat(loops.sessions(home)).isEqualTo(6);
                 assertThat(loops.channels(home)).as("listening socket and 6 x 2 session channels").isEqualTo(13);
                 assertThat(loops.channels(1 - home)).isZero();
             } finally {
-                for (Socket c : clients) {
-                    c.close();
-                }
+                closeAll(clients);
             }
             await().until(() -> proxy.listener.activeSessions() == 0 && loops.channels(home) == 1);
             assertThat(loops.sessions(home)).isZero();
@@ -94,11 +102,7 @@ class SessionPlacementTest {
             int home = listeningLoop(loops);
             List<Socket> clients = new ArrayList<>();
             try {
-                for (int i = 0; i < 6; i++) {
-                    Socket c = proxy.connect();
-                    clients.add(c);
-                    roundTrip(c, 1000, i);
-                }
+                openClients(proxy, clients, 6, 0);
                 await().until(() -> loops.channels(1 - home) == 6);
                 assertThat(loops.channels(home)).isEqualTo(7);
                 assertThat(loops.sessions(home)).isEqualTo(3);
@@ -107,9 +111,7 @@ class SessionPlacementTest {
                     roundTrip(clients.get(i), 200_000, 100 + i);
                 }
             } finally {
-                for (Socket c : clients) {
-                    c.close();
-                }
+                closeAll(clients);
             }
             await().until(() -> proxy.listener.activeSessions() == 0
                     && loops.channels(home) == 1 && loops.channels(1 - home) == 0);
@@ -241,35 +243,25 @@ class SessionPlacementTest {
             List<Socket> clients = new ArrayList<>();
             try {
                 await().until(() -> loops.saturated(home));
-                for (int i = 0; i < 6; i++) {
-                    Socket c = proxy.connect();
-                    clients.add(c);
-                    roundTrip(c, 1000, i);
-                }
+                openClients(proxy, clients, 6, 0);
                 assertThat(loops.sessions(1 - home)).as("sessions passed to the other loop").isPositive();
                 assertThat(loops.channels(1 - home)).isEqualTo(2 * loops.sessions(1 - home));
 
                 busy.set(false);
                 await().until(() -> !loops.saturated(home));
                 int elsewhere = loops.channels(1 - home);
-                for (int i = 0; i < 4; i++) {
-                    Socket c = proxy.connect();
-                    clients.add(c);
-                    roundTrip(c, 1000, 10 + i);
-                }
+                openClients(proxy, clients, 4, 10);
                 assertThat(loops.channels(1 - home)).as("accepted where it was accepted again").isEqualTo(elsewhere);
             } finally {
                 busy.set(false);
-                for (Socket c : clients) {
-                    c.close();
-                }
+                closeAll(clients);
             }
             await().until(() -> proxy.listener.activeSessions() == 0);
         }
     }
 
     /** Keeps {@code loop} busy in 20 ms slices, letting it do its I/O between them, while {@code busy}. */
-    private static void spin(io.netty.channel.EventLoop loop, AtomicBoolean busy) {
+    private static void spin(EventLoop loop, AtomicBoolean busy) {
         loop.execute(() -> {
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
             while (System.nanoTime() < until) {
