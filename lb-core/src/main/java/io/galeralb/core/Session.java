@@ -65,6 +65,7 @@ final class Session {
     private int loop = -1;
     /** Whether the session has had its chance to move to a less loaded loop. */
     private boolean settled;
+    /** Whether {@link #clientClosed} has run: after a move it can be reached twice (see {@link #arrived}). */
     private boolean ended;
 
     Session(Listener listener, ListenerConfig config, ServerPool pool, Channel client) {
