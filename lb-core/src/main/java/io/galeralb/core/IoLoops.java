@@ -15,6 +15,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The I/O threads, and which of them a session lives on.
@@ -45,6 +46,7 @@ final class IoLoops {
     private final Group group;
     private final Loop[] loops;
     private final AtomicIntegerArray sessions;
+    private final AtomicLong moves = new AtomicLong();
     private final long settleNanos;
 
     IoLoops(int threads, IoHandlerFactory ioHandlers, long settleNanos) {
@@ -119,7 +121,13 @@ final class IoLoops {
         }
         sessions.decrementAndGet(from);
         sessions.incrementAndGet(lightest);
+        moves.incrementAndGet();
         return lightest;
+    }
+
+    /** Sessions moved to another loop so far. */
+    long moves() {
+        return moves.get();
     }
 
     private int indexOf(EventLoop loop) {

@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Seeded pseudo-random streams and their digests, to check that a relay is byte-exact. */
@@ -31,19 +32,23 @@ final class ByteStreams {
 
     /** Reads to end of stream; returns the byte count and SHA-256. */
     static String receive(InputStream in, AtomicLong count) throws Exception {
-        return receive(in, count, 0);
+        return receive(in, count, Long.MAX_VALUE, new CountDownLatch(0));
     }
 
-    /** As {@link #receive(InputStream, AtomicLong)}, pausing {@code pauseMillis} after each read of up to 64 KiB. */
-    static String receive(InputStream in, AtomicLong count, long pauseMillis) throws Exception {
+    /**
+     * As {@link #receive(InputStream, AtomicLong)}, but stops reading once {@code pauseAt} bytes
+     * have arrived until {@code resume} opens: meanwhile the writer fills every buffer on the way.
+     */
+    static String receive(InputStream in, AtomicLong count, long pauseAt, CountDownLatch resume) throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
         byte[] buf = new byte[64 * 1024];
+        long holdAt = pauseAt;
         int n;
-        while ((n = in.read(buf)) >= 0) {
+        while ((n = in.read(buf, 0, (int) Math.min(buf.length, Math.max(1, holdAt - count.get())))) >= 0) {
             md.update(buf, 0, n);
-            count.addAndGet(n);
-            if (pauseMillis > 0) {
-                Thread.sleep(pauseMillis);
+            if (count.addAndGet(n) >= holdAt) {
+                resume.await();
+                holdAt = Long.MAX_VALUE;
             }
         }
         return HexFormat.of().formatHex(md.digest());

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -124,9 +125,11 @@ class SessionPlacementTest {
     @MethodSource("io.galeralb.core.TransportTest#transportsHere")
     void aSessionMovedWhileStreamingBothWaysArrivesByteExact(Transport transport) throws Exception {
         long total = 24L * 1024 * 1024;
-        // Both ends read 64 KiB at a time with a pause: each direction takes at least 384 x 8 ms,
-        // so the move (at 200 ms) finds both sides held back by a reader that does not keep up,
-        // and bytes queued in both directions.
+        long pauseAt = 1024 * 1024;
+        // Every reader, both ends of both sessions, stops after 1 MiB until one session has
+        // moved: the move finds both directions held back by a reader that does not read and
+        // the writers' bytes queued on the way; the readers then take the rest.
+        CountDownLatch moved = new CountDownLatch(1);
         List<String> backendReceived = new CopyOnWriteArrayList<>();
         List<AtomicLong> uploaded = new CopyOnWriteArrayList<>();
         try (TestBackend backend = new TestBackend(s -> {
@@ -141,11 +144,11 @@ class SessionPlacementTest {
             });
             AtomicLong received = new AtomicLong();
             uploaded.add(received);
-            String got = ByteStreams.receive(s.getInputStream(), received, 8);
+            String got = ByteStreams.receive(s.getInputStream(), received, pauseAt, moved);
             backendReceived.add(got + " " + sent.join());
         });
              ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).transport(transport)
-                     .settle(Duration.ofMillis(200)).start()) {
+                     .settle(Duration.ofMillis(500)).start()) {
             IoLoops loops = proxy.listener.loops();
             int home = listeningLoop(loops);
             Socket first = proxy.connect();
@@ -160,7 +163,7 @@ class SessionPlacementTest {
                     Socket c = clients.get(i);
                     AtomicLong count = downloaded.get(i);
                     long seed = 1000 + i;
-                    downloads.add(CompletableFuture.supplyAsync(() -> call(() -> ByteStreams.receive(c.getInputStream(), count, 8)), threads));
+                    downloads.add(CompletableFuture.supplyAsync(() -> call(() -> ByteStreams.receive(c.getInputStream(), count, pauseAt, moved)), threads));
                     uploads.add(CompletableFuture.supplyAsync(() -> call(() -> {
                         String digest = ByteStreams.send(c.getOutputStream(), seed, total);
                         c.shutdownOutput();
@@ -168,10 +171,11 @@ class SessionPlacementTest {
                     }), threads));
                 }
                 await().until(() -> loops.channels(1 - home) == 2);
-                assertThat(downloaded).as("both downloads still under way when one session moved")
-                        .allSatisfy(d -> assertThat(d.get()).isLessThan(total));
-                assertThat(uploaded).as("both uploads still under way when one session moved").hasSize(2)
-                        .allSatisfy(u -> assertThat(u.get()).isLessThan(total));
+                assertThat(downloaded).as("both downloads held at 1 MiB when one session moved")
+                        .allSatisfy(d -> assertThat(d.get()).isEqualTo(pauseAt));
+                assertThat(uploaded).as("both uploads held at 1 MiB when one session moved").hasSize(2)
+                        .allSatisfy(u -> assertThat(u.get()).isEqualTo(pauseAt));
+                moved.countDown();
 
                 await().atMost(Duration.ofMinutes(2)).until(() -> backendReceived.size() == 2);
                 for (int i = 0; i < 2; i++) {
@@ -184,6 +188,7 @@ class SessionPlacementTest {
                             .contains(upload + " " + download);
                 }
             } finally {
+                moved.countDown();
                 threads.shutdownNow();
                 first.close();
                 second.close();
@@ -208,9 +213,8 @@ class SessionPlacementTest {
                     clients.add(CompletableFuture.runAsync(() -> call(() -> {
                         Random r = new Random(seed);
                         try (Socket c = proxy.connect()) {
-                            for (int q = r.nextInt(4); q >= 0; q--) {
+                            for (int q = r.nextInt(8); q >= 0; q--) {
                                 roundTrip(c, 1 + r.nextInt(20_000), r.nextLong());
-                                Thread.sleep(r.nextInt(4));
                             }
                             if (r.nextBoolean()) {
                                 // Leave with a request in flight.
@@ -224,6 +228,7 @@ class SessionPlacementTest {
             } finally {
                 threads.shutdownNow();
             }
+            assertThat(loops.moves()).as("sessions moved while clients came and went").isPositive();
             await().until(() -> proxy.listener.activeSessions() == 0
                     && loops.channels(home) == 1 && loops.channels(1 - home) == 0);
             assertThat(loops.sessions(0)).isZero();
