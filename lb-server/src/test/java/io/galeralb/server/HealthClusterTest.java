@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.core.ConditionTimeoutException;
@@ -69,16 +70,29 @@ class HealthClusterTest {
 
     /** Waits until the node has the state; returns how long that took. */
     private Duration awaitState(int node, boolean up, Duration atMost) {
+        return awaitNode(node, up ? "UP" : "DOWN", () -> server(node).isUp() == up, atMost);
+    }
+
+    /** Waits until the node is UP on a last check whose reason starts with {@code reason}. */
+    private void awaitUpWith(int node, String reason, Duration atMost) {
+        awaitNode(node, "UP with " + reason,
+                () -> server(node).isUp() && health(node).lastResult().reason().startsWith(reason), atMost);
+    }
+
+    private Duration awaitNode(int node, String what, Callable<Boolean> condition, Duration atMost) {
         long t0 = System.nanoTime();
         try {
-            await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> server(node).isUp() == up);
+            await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(condition);
         } catch (ConditionTimeoutException e) {
-            throw new AssertionError("node" + node + " not " + (up ? "UP" : "DOWN") + " within " + atMost
+            throw new AssertionError("node" + node + " not " + what + " within " + atMost
                     + "; its health: " + health(node) + ", wsrep_local_state now " + directState(node), e);
         }
         return Duration.ofNanos(System.nanoTime() - t0);
     }
 
+    private void assertUp(int node) {
+        assertThat(server(node).isUp()).as("node%d UP; its health: %s", node, health(node)).isTrue();
+    }
 
     private static void record(String what, Duration d) {
         System.out.printf("DETECTION %s: %d ms%n", what, d.toMillis());
@@ -88,7 +102,7 @@ class HealthClusterTest {
     void everyNodeIsCheckedBeforeTheListenerAcceptsAndStartsUp() throws Exception {
         start("");
         for (int n = 1; n <= 3; n++) {
-            assertThat(server(n).isUp()).isTrue();
+            assertUp(n);
             assertThat(health(n).lastResult().reason()).startsWith("wsrep_local_state=4 (Synced), cluster Primary, size 3");
         }
     }
@@ -171,8 +185,8 @@ class HealthClusterTest {
             long expected = elapsed.toMillis() / (INTERVAL.toMillis() * 2);
             assertThat(health(1).checks() - before1).isGreaterThanOrEqualTo(Math.max(2, expected));
             assertThat(health(2).checks() - before2).isGreaterThanOrEqualTo(Math.max(2, expected));
-            assertThat(server(1).isUp()).isTrue();
-            assertThat(server(2).isUp()).isTrue();
+            assertUp(1);
+            assertUp(2);
         } finally {
             GaleraCluster.resumeNode(3);
         }
@@ -221,7 +235,13 @@ class HealthClusterTest {
             Duration took = awaitState(3, false, Duration.ofSeconds(60));
             record("isolation (includes Galera's own suspect timeout)", took);
             assertThat(server(3).downReason()).contains("wsrep_cluster_status=non-Primary");
-            assertThat(server(1).isUp()).isTrue();
+            // The two others go on as the Primary component of size 2. While they agree on that
+            // view they may pass through a non-Primary one on a loaded machine (seen once in CI:
+            // node1 DOWN just as node3 was), which the rule above takes out at once; so what is
+            // asserted is where they settle, not that they never blinked.
+            for (int n = 1; n <= 2; n++) {
+                awaitUpWith(n, "wsrep_local_state=4 (Synced), cluster Primary, size 2", Duration.ofSeconds(30));
+            }
 
             // Still DOWN for another reason: once the new one has held for `fall` checks in a row,
             // it is the one clients and status are given, and the log says what it replaced.
@@ -251,7 +271,7 @@ class HealthClusterTest {
         start("      available-when-read-only: true\n");
         long checks = health(1).checks();
         await().atMost(Duration.ofSeconds(30)).until(() -> health(1).checks() >= checks + 4);
-        assertThat(server(1).isUp()).isTrue();
+        assertUp(1);
         assertThat(health(1).lastResult().reason()).startsWith("wsrep_local_state=4 (Synced)");
     }
 
