@@ -1,5 +1,6 @@
 package io.galeralb.server;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -32,7 +33,26 @@ public final class Main implements Runnable {
         if (System.getProperty(LEAK_SAMPLING_INTERVAL) == null) {
             System.setProperty(LEAK_SAMPLING_INTERVAL, DEFAULT_LEAK_SAMPLING_INTERVAL);
         }
-        System.exit(commandLine().execute(args));
+        System.exit(execute(commandLine(), args));
+    }
+
+    /**
+     * Runs the command and returns its exit code. picocli turns exceptions into exit codes but
+     * lets an {@link Error} through; uncaught, it would end only the main thread, and the I/O
+     * threads (not daemons) would keep a process alive that no longer stops on SIGTERM. Seen
+     * with a jar replaced while galera-lb ran: classes first needed at shutdown could no longer
+     * be loaded. It is printed plainly (logging may be what failed) and exits 1.
+     */
+    static int execute(CommandLine commandLine, String[] args) {
+        try {
+            return commandLine.execute(args);
+        } catch (Error e) {
+            PrintWriter err = commandLine.getErr();
+            err.println("galera-lb: failed: " + e);
+            e.printStackTrace(err);
+            err.flush();
+            return CommandLine.ExitCode.SOFTWARE;
+        }
     }
 
     static CommandLine commandLine() {

@@ -37,13 +37,36 @@ class CliTest {
     }
 
     private static Run cli(String... args) {
+        return cli(Main.commandLine(), args);
+    }
+
+    /** Runs {@code cmd} the way {@link Main#main} does, capturing what it prints. */
+    private static Run cli(CommandLine cmd, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cmd = Main.commandLine();
         cmd.setOut(new PrintWriter(out));
         cmd.setErr(new PrintWriter(err));
-        int code = cmd.execute(args);
+        int code = Main.execute(cmd, args);
         return new Run(code, out.toString(), err.toString());
+    }
+
+    /** Fails the way a running galera-lb does when its jar was replaced under it. */
+    @CommandLine.Command(name = "fail-with-error")
+    static final class FailWithError implements Runnable {
+        @Override
+        public void run() {
+            throw new NoClassDefFoundError("io/galeralb/server/Instance$Gone");
+        }
+    }
+
+    @Test
+    void anErrorEscapingACommandIsReportedAndGivesExitCodeOneInsteadOfEndingOnlyTheMainThread() {
+        // Main.main passes the code to System.exit. An Error that ended only the main thread
+        // would leave the non-daemon I/O threads running a process that no signal stops any more.
+        Run r = cli(Main.commandLine().addSubcommand(new FailWithError()), "fail-with-error");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).contains("galera-lb: failed: java.lang.NoClassDefFoundError: io/galeralb/server/Instance$Gone")
+                .contains("at io.galeralb.server.CliTest$FailWithError.run");
     }
 
     @Test
