@@ -15,7 +15,7 @@ import java.util.Objects;
  * @param listenersRemoved names of listeners to stop
  * @param listenersChanged listeners that stay, with what changes in them
  * @param settingsChanged  top-level settings that differ (shutdown-grace, drain-timeout, admin, lock-file,
- *                         io-threads)
+ *                         io-threads, busy-poll)
  */
 public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemoved,
                          Map<String, ListenerChange> listenersChanged, List<String> settingsChanged) {
@@ -75,6 +75,9 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
         }
         if (!running.ioThreads().equals(next.ioThreads())) {
             settings.add("io-threads");
+        }
+        if (!running.busyPoll().equals(next.busyPoll())) {
+            settings.add("busy-poll");
         }
         return new ConfigDiff(List.copyOf(added), List.copyOf(removed), Map.copyOf(changed), List.copyOf(settings));
     }

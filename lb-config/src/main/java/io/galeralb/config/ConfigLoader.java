@@ -40,7 +40,8 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS =
-            Set.of("listeners", "admin", "lock-file", "io-threads", "shutdown-grace", "drain-timeout");
+            Set.of("listeners", "admin", "lock-file", "io-threads", "busy-poll", "shutdown-grace",
+                    "drain-timeout");
     private static final Set<String> ADMIN_KEYS = Set.of("bind", "token-file");
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "failback",
@@ -186,6 +187,8 @@ public final class ConfigLoader {
         Path lockFile = top.convert("lock-file", Path::of).orElse(GaleraLbConfig.defaultLockFile(name));
         OptionalInt ioThreads = top.value("io-threads").isPresent()
                 ? OptionalInt.of(top.integer("io-threads", 1, 1, GaleraLbConfig.MAX_IO_THREADS)) : OptionalInt.empty();
+        Duration busyPoll = top.duration("busy-poll", GaleraLbConfig.DEFAULT_BUSY_POLL, Duration.ZERO,
+                GaleraLbConfig.MAX_BUSY_POLL);
         Optional<YamlMapping> admin = top.mapping("admin");
         admin.ifPresent(a -> a.rejectUnknownKeys(ADMIN_KEYS));
         HostPort adminBind = admin.flatMap(a -> a.convert("bind", HostPort::parse)).orElse(GaleraLbConfig.DEFAULT_ADMIN_BIND);
@@ -237,7 +240,9 @@ public final class ConfigLoader {
             }
         }
         return problems.errors().isEmpty()
-                ? new GaleraLbConfig(name, adminBind, adminToken, lockFile, ioThreads, grace, drain, listeners) : null;
+                ? new GaleraLbConfig(name, adminBind, adminToken, lockFile, ioThreads, busyPoll, grace, drain,
+                        listeners)
+                : null;
     }
 
     private static Optional<ListenerConfig> readListener(String name, YamlMapping l, YamlMapping.Problems problems,

@@ -5,10 +5,13 @@ import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations as operators write them: {@code 500ms}, {@code 5s}, {@code 1m}, {@code 8h}, {@code 1d}. */
+/**
+ * Durations as operators write them: {@code 100us}, {@code 500ms}, {@code 5s}, {@code 1m},
+ * {@code 8h}, {@code 1d}.
+ */
 public final class Durations {
 
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(us|ms|s|m|h|d)");
 
     private Durations() {
     }
@@ -27,10 +30,11 @@ public final class Durations {
                         "duration \"" + text + "\" has no unit (write e.g. " + text.trim() + "s or " + text.trim() + "ms)");
             }
             throw new IllegalArgumentException(
-                    "bad duration \"" + text + "\" (write a whole number and a unit: 500ms, 5s, 1m, 8h, 1d)");
+                    "bad duration \"" + text + "\" (write a whole number and a unit: 100us, 500ms, 5s, 1m, 8h, 1d)");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {
+            case "us" -> Duration.ofNanos(n * 1000);
             case "ms" -> Duration.ofMillis(n);
             case "s" -> Duration.ofSeconds(n);
             case "m" -> Duration.ofMinutes(n);
@@ -42,6 +46,9 @@ public final class Durations {
 
     /** The shortest exact form of a duration in the units {@link #parse} accepts. */
     public static String format(Duration d) {
+        if (d.toNanos() % 1_000_000 != 0) {
+            return d.toNanos() / 1000 + "us";
+        }
         long ms = d.toMillis();
         if (ms % 86_400_000 == 0 && ms != 0) {
             return ms / 86_400_000 + "d";

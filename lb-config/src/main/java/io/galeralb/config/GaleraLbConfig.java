@@ -24,18 +24,22 @@ import java.util.OptionalInt;
  * @param lockFile      the file locked for the life of the process, one instance per configuration
  * @param ioThreads     the event-loop (I/O) threads that carry every session; empty: one per CPU the
  *                      JVM sees
+ * @param busyPoll      how long an I/O thread that has just handled I/O polls for more without
+ *                      sleeping, while the machine's CPU is not under pressure; zero: never
  * @param shutdownGrace how long sessions may go on after SIGTERM before they are closed
  * @param drainTimeout  how long sessions of a listener or server removed by a reload may go on
  * @param listeners     listeners by name, in file order
  */
 public record GaleraLbConfig(String source, HostPort adminBind, Optional<Secret> adminToken, Path lockFile,
-                             OptionalInt ioThreads, Duration shutdownGrace,
+                             OptionalInt ioThreads, Duration busyPoll, Duration shutdownGrace,
                              Duration drainTimeout, Map<String, ListenerConfig> listeners) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
     public static final HostPort DEFAULT_ADMIN_BIND = new HostPort("127.0.0.1", 9307);
     public static final int MAX_IO_THREADS = 1024;
+    public static final Duration DEFAULT_BUSY_POLL = Duration.ofNanos(100_000);
+    public static final Duration MAX_BUSY_POLL = Duration.ofMillis(1);
 
     public GaleraLbConfig {
         Objects.requireNonNull(source, "source");
@@ -43,6 +47,7 @@ public record GaleraLbConfig(String source, HostPort adminBind, Optional<Secret>
         Objects.requireNonNull(adminToken, "adminToken");
         Objects.requireNonNull(lockFile, "lockFile");
         Objects.requireNonNull(ioThreads, "ioThreads");
+        Objects.requireNonNull(busyPoll, "busyPoll");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         listeners = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(listeners, "listeners")));

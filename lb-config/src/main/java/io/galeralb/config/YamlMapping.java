@@ -141,10 +141,18 @@ final class YamlMapping {
     }
 
     Duration duration(String key, Duration defaultValue, Duration min) {
+        return duration(key, defaultValue, min, null);
+    }
+
+    /** As {@link #duration(String, Duration, Duration)}, and at most {@code max} unless that is null. */
+    Duration duration(String key, Duration defaultValue, Duration min, Duration max) {
         return convert(key, text -> {
             Duration d = Durations.parse(text);
             if (d.compareTo(min) < 0) {
                 throw new IllegalArgumentException("must be at least " + Durations.format(min) + ", got " + text);
+            }
+            if (max != null && d.compareTo(max) > 0) {
+                throw new IllegalArgumentException("must be at most " + Durations.format(max) + ", got " + text);
             }
             return d;
         }).orElse(defaultValue);

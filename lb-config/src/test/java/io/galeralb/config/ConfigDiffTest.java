@@ -64,6 +64,8 @@ class ConfigDiffTest {
         ConfigDiff d = ConfigDiff.between(parse(BASE), parse("io-threads: 1\nlock-file: /run/other.lock\n" + BASE));
         assertThat(d.settingsChanged()).containsExactly("lock-file", "io-threads");
         assertThat(d.summary()).isEqualTo("changed lock-file, io-threads");
+        assertThat(ConfigDiff.between(parse(BASE), parse("busy-poll: 0us\n" + BASE)).settingsChanged())
+                .containsExactly("busy-poll");
         assertThat(ConfigDiff.between(parse("io-threads: 2\n" + BASE), parse("io-threads: 2\n" + BASE)).isEmpty()).isTrue();
     }
 

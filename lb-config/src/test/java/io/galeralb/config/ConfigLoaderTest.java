@@ -433,12 +433,14 @@ class ConfigLoaderTest {
         assertThat(d.drainTimeout()).isEqualTo(GaleraLbConfig.DEFAULT_DRAIN_TIMEOUT);
         assertThat(d.lockFile()).isEqualTo(GaleraLbConfig.defaultLockFile("lb.yaml"));
         assertThat(d.ioThreads()).isEmpty();
+        assertThat(d.busyPoll()).isEqualTo(Duration.ofNanos(100_000));
         assertThat(GaleraLbConfig.defaultLockFile("lb.yaml")).isNotEqualTo(GaleraLbConfig.defaultLockFile("other.yaml"));
 
         GaleraLbConfig c = ConfigLoader.parse("lb.yaml", "admin: { bind: '[::1]:9400' }\nlock-file: /run/lb.lock\n"
-                + "drain-timeout: 5s\nio-threads: 3\n" + WITH_PASSWORD.formatted("type: tcp"));
+                + "drain-timeout: 5s\nio-threads: 3\nbusy-poll: 0us\n" + WITH_PASSWORD.formatted("type: tcp"));
         assertThat(c.adminBind()).isEqualTo(new HostPort("::1", 9400));
         assertThat(c.ioThreads()).hasValue(3);
+        assertThat(c.busyPoll()).isZero();
         assertThat(c.lockFile()).isEqualTo(Path.of("/run/lb.lock"));
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(5));
     }
@@ -469,6 +471,16 @@ class ConfigLoaderTest {
             assertThat(e.line()).isEqualTo(2);
             assertThat(e.key()).isEqualTo("io-threads");
             assertThat(e.message()).containsAnyOf("out of range 1-1024", "expected a whole number");
+        }
+    }
+
+    @Test
+    void busyPollIsAShortDuration() {
+        for (String bad : List.of("2ms", "100", "fast")) {
+            ConfigError e = single("shutdown-grace: 5s\nbusy-poll: " + bad + "\n" + WITH_PASSWORD.formatted("type: tcp"));
+            assertThat(e.line()).isEqualTo(2);
+            assertThat(e.key()).isEqualTo("busy-poll");
+            assertThat(e.message()).containsAnyOf("must be at most 1ms, got 2ms", "has no unit", "bad duration");
         }
     }
 

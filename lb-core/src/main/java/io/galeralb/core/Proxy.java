@@ -1,6 +1,8 @@
 package io.galeralb.core;
 
+import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.ListenerConfig;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -14,28 +16,57 @@ import java.util.Objects;
 public final class Proxy implements AutoCloseable {
 
     private final Transport transport;
+    private final BusyPoll busyPoll;
     private final IoLoops loops;
 
-    private Proxy(Transport transport, int ioThreads, long settleNanos) {
+    private Proxy(Transport transport, int ioThreads, long settleNanos, BusyPoll busyPoll) {
         this.transport = transport;
-        this.loops = new IoLoops(ioThreads, transport.ioHandlerFactory(), settleNanos);
+        this.busyPoll = busyPoll;
+        this.loops = new IoLoops(ioThreads, busyPoll.wrap(transport.ioHandlerFactory()), settleNanos);
     }
 
-    /** Starts event loops with {@code ioThreads} I/O threads on the detected transport. */
+    /**
+     * Starts event loops with {@code ioThreads} I/O threads on the detected transport, busy
+     * polling for up to {@code busyPoll} after I/O while the machine has CPU to spare.
+     */
+    public static Proxy start(int ioThreads, Duration busyPoll) {
+        return start(Transport.detect(), ioThreads, IoLoops.SETTLE_NANOS, BusyPoll.start(busyPoll));
+    }
+
+    /** As {@link #start(int, Duration)}, with the default busy-poll window. */
     public static Proxy start(int ioThreads) {
-        return start(Transport.detect(), ioThreads, IoLoops.SETTLE_NANOS);
+        return start(ioThreads, GaleraLbConfig.DEFAULT_BUSY_POLL);
     }
 
-    /** As {@link #start(int)}, on {@code transport}, sessions staying where they were accepted for {@code settleNanos}. */
-    static Proxy start(Transport transport, int ioThreads, long settleNanos) {
+    /**
+     * As {@link #start(int, Duration)}, on {@code transport}, sessions staying where they were
+     * accepted for {@code settleNanos}, busy polling as {@code busyPoll} says (closed with the proxy).
+     */
+    static Proxy start(Transport transport, int ioThreads, long settleNanos, BusyPoll busyPoll) {
         if (ioThreads < 1) {
+            busyPoll.close();
             throw new IllegalArgumentException("ioThreads must be at least 1");
         }
-        return new Proxy(transport, ioThreads, settleNanos);
+        return new Proxy(transport, ioThreads, settleNanos, busyPoll);
     }
 
     public Transport transport() {
         return transport;
+    }
+
+    /** Changes how long I/O threads busy poll after I/O; zero stops it. */
+    public void busyPoll(Duration window) {
+        busyPoll.window(window);
+    }
+
+    /** How long I/O threads busy poll after I/O now. */
+    public Duration busyPoll() {
+        return busyPoll.window();
+    }
+
+    /** Seconds the I/O threads have spent busy polling without finding I/O. */
+    public double busyPollIdleSeconds() {
+        return busyPoll.idlePollNanos() / 1e9;
     }
 
     /** The number of I/O threads. */
@@ -68,5 +99,6 @@ public final class Proxy implements AutoCloseable {
     @Override
     public void close() {
         loops.shutdown();
+        busyPoll.close();
     }
 }

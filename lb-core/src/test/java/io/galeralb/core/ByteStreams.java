@@ -1,7 +1,12 @@
 package io.galeralb.core;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.DataInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Socket;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Random;
@@ -12,6 +17,16 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ByteStreams {
 
     private ByteStreams() {
+    }
+
+    /** Sends {@code size} seeded bytes and checks they come back unchanged (through an echo). */
+    static void roundTrip(Socket client, int size, long seed) throws IOException {
+        byte[] sent = new byte[size];
+        new Random(seed).nextBytes(sent);
+        client.getOutputStream().write(sent);
+        byte[] back = new byte[size];
+        new DataInputStream(client.getInputStream()).readFully(back);
+        assertThat(back).isEqualTo(sent);
     }
 
     /** Writes {@code total} bytes of a seeded pseudo-random stream; returns their SHA-256. */

@@ -1,6 +1,7 @@
 package io.galeralb.core;
 
 import io.galeralb.config.Balance;
+import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.HostPort;
 import io.galeralb.config.IdleTimeout;
 import io.galeralb.config.ListenerConfig;
@@ -23,8 +24,9 @@ final class ProxyHarness implements AutoCloseable {
     private final Proxy proxy;
     final Listener listener;
 
-    private ProxyHarness(ListenerConfig config, Transport transport, Duration settle) throws ListenerBindException {
-        proxy = Proxy.start(transport, 2, settle.toNanos());
+    private ProxyHarness(ListenerConfig config, Transport transport, Duration settle, BusyPoll busyPoll)
+            throws ListenerBindException {
+        proxy = Proxy.start(transport, 2, settle.toNanos(), busyPoll);
         listener = proxy.bind(config);
     }
 
@@ -67,6 +69,7 @@ final class ProxyHarness implements AutoCloseable {
         private Balance balance = Balance.LEASTCONN;
         private Duration settle = Duration.ofNanos(IoLoops.SETTLE_NANOS);
         private Transport transport = Transport.detect();
+        private BusyPoll busyPoll;
 
         Builder server(String name, int port) {
             servers.put(name, new ServerConfig(name, new HostPort("127.0.0.1", port), 1));
@@ -99,10 +102,17 @@ final class ProxyHarness implements AutoCloseable {
             return this;
         }
 
+        /** How the I/O threads busy poll; galera-lb's default (on the kernel's CPU pressure) if not set. */
+        Builder busyPoll(BusyPoll b) {
+            busyPoll = b;
+            return this;
+        }
+
         ProxyHarness start() throws ListenerBindException {
             ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", closedPort()), balance,
                     maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(), servers);
-            return new ProxyHarness(config, transport, settle);
+            return new ProxyHarness(config, transport, settle,
+                    busyPoll != null ? busyPoll : BusyPoll.start(GaleraLbConfig.DEFAULT_BUSY_POLL));
         }
     }
 }

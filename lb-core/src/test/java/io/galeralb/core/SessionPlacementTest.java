@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.channel.EventLoop;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
@@ -39,27 +38,12 @@ class SessionPlacementTest {
 
     private static final Duration NEVER = Duration.ofHours(1);
 
-    /** Echoes every byte until the client ends its side. */
-    private static TestBackend echo() throws IOException {
-        return new TestBackend(s -> s.getInputStream().transferTo(s.getOutputStream()));
-    }
-
-    /** Sends {@code size} bytes and checks they come back unchanged. */
-    private static void roundTrip(Socket client, int size, long seed) throws IOException {
-        byte[] sent = new byte[size];
-        new Random(seed).nextBytes(sent);
-        client.getOutputStream().write(sent);
-        byte[] back = new byte[size];
-        new DataInputStream(client.getInputStream()).readFully(back);
-        assertThat(back).isEqualTo(sent);
-    }
-
     /** Opens {@code n} clients, each shown to reach the server by a round trip, into {@code clients}. */
     private static void openClients(ProxyHarness proxy, List<Socket> clients, int n, long seed) throws IOException {
         for (int i = 0; i < n; i++) {
             Socket c = proxy.connect();
             clients.add(c);
-            roundTrip(c, 1000, seed + i);
+            ByteStreams.roundTrip(c, 1000, seed + i);
         }
     }
 
@@ -76,7 +60,7 @@ class SessionPlacementTest {
 
     @Test
     void newSessionsStayOnTheLoopThatAcceptedThem() throws Exception {
-        try (TestBackend backend = echo();
+        try (TestBackend backend = TestBackend.echo();
              ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).settle(NEVER).start()) {
             IoLoops loops = proxy.listener.loops();
             int home = listeningLoop(loops);
@@ -96,7 +80,7 @@ class SessionPlacementTest {
 
     @Test
     void sessionsThatLastMoveToTheLessLoadedLoopAndKeepRelaying() throws Exception {
-        try (TestBackend backend = echo();
+        try (TestBackend backend = TestBackend.echo();
              ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port())
                      .settle(Duration.ofMillis(100)).start()) {
             IoLoops loops = proxy.listener.loops();
@@ -109,7 +93,7 @@ class SessionPlacementTest {
                 assertThat(loops.sessions(home)).isEqualTo(3);
                 assertThat(loops.sessions(1 - home)).isEqualTo(3);
                 for (int i = 0; i < clients.size(); i++) {
-                    roundTrip(clients.get(i), 200_000, 100 + i);
+                    ByteStreams.roundTrip(clients.get(i), 200_000, 100 + i);
                 }
             } finally {
                 closeAll(clients);
@@ -200,7 +184,7 @@ class SessionPlacementTest {
     @ParameterizedTest
     @MethodSource("io.galeralb.core.TransportTest#transportsHere")
     void sessionsClosingWhileTheyMoveAreAllCountedOut(Transport transport) throws Exception {
-        try (TestBackend backend = echo();
+        try (TestBackend backend = TestBackend.echo();
              ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).transport(transport)
                      .settle(Duration.ofMillis(2)).start()) {
             IoLoops loops = proxy.listener.loops();
@@ -214,7 +198,7 @@ class SessionPlacementTest {
                         Random r = new Random(seed);
                         try (Socket c = proxy.connect()) {
                             for (int q = r.nextInt(8); q >= 0; q--) {
-                                roundTrip(c, 1 + r.nextInt(20_000), r.nextLong());
+                                ByteStreams.roundTrip(c, 1 + r.nextInt(20_000), r.nextLong());
                             }
                             if (r.nextBoolean()) {
                                 // Leave with a request in flight.
@@ -239,7 +223,7 @@ class SessionPlacementTest {
 
     @Test
     void aSaturatedLoopPassesNewSessionsOn() throws Exception {
-        try (TestBackend backend = echo();
+        try (TestBackend backend = TestBackend.echo();
              ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).settle(NEVER).start()) {
             IoLoops loops = proxy.listener.loops();
             int home = listeningLoop(loops);

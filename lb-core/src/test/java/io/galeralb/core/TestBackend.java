@@ -24,6 +24,11 @@ final class TestBackend implements AutoCloseable {
     final List<Throwable> failures = new CopyOnWriteArrayList<>();
     final List<Socket> accepted = new CopyOnWriteArrayList<>();
 
+    /** Echoes every byte until the client ends its side. */
+    static TestBackend echo() throws IOException {
+        return new TestBackend(s -> s.getInputStream().transferTo(s.getOutputStream()));
+    }
+
     TestBackend(Conversation conversation) throws IOException {
         this(conversation, 0);
     }

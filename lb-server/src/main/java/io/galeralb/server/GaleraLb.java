@@ -110,7 +110,8 @@ public final class GaleraLb implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(registry, "registry");
         GaleraLb lb = new GaleraLb(config,
-                Proxy.start(config.ioThreads().orElse(Runtime.getRuntime().availableProcessors())), registry);
+                Proxy.start(config.ioThreads().orElse(Runtime.getRuntime().availableProcessors()), config.busyPoll()),
+                registry);
         try {
             synchronized (lb) {
                 lb.served.putAll(lb.open(new ArrayList<>(config.listeners().values())));
@@ -120,8 +121,9 @@ public final class GaleraLb implements AutoCloseable {
             lb.drains.shutdownNow();
             throw e;
         }
-        log.info("{} listener(s) open, from {}, transport {}, {} I/O thread(s)", config.listeners().size(),
-                config.source(), lb.proxy.transport().name().toLowerCase(Locale.ROOT), lb.proxy.ioThreads());
+        log.info("{} listener(s) open, from {}, transport {}, {} I/O thread(s), busy-poll {}", config.listeners().size(),
+                config.source(), lb.proxy.transport().name().toLowerCase(Locale.ROOT), lb.proxy.ioThreads(),
+                Durations.format(config.busyPoll()));
         warnIfOpenFilesTooFew(config);
         return lb;
     }
@@ -325,6 +327,7 @@ public final class GaleraLb implements AutoCloseable {
             }
         });
         served.putAll(opened);
+        proxy.busyPoll(next.busyPoll());
         config = next;
         warnIfOpenFilesTooFew(next);
         reapplyAdminStates();
@@ -418,6 +421,11 @@ public final class GaleraLb implements AutoCloseable {
     /** The socket transport the proxy runs on. */
     public Transport transport() {
         return proxy.transport();
+    }
+
+    /** How long the I/O threads busy poll after I/O: set at start and by every reload. */
+    public Duration busyPoll() {
+        return proxy.busyPoll();
     }
 
     /** The I/O threads the proxy runs on: set at start, kept through reloads. */

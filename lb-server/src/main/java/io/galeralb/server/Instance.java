@@ -3,6 +3,7 @@ package io.galeralb.server;
 import io.galeralb.config.ConfigDiff;
 import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
+import io.galeralb.config.Durations;
 import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.Secret;
 import io.galeralb.core.Listener;
@@ -324,6 +325,7 @@ final class Instance implements AutoCloseable {
         s.put("loaded", loadedAt.toString());
         s.put("transport", lb.transport().name().toLowerCase(Locale.ROOT));
         s.put("io-threads", lb.ioThreads());
+        s.put("busy-poll", Durations.format(lb.busyPoll()));
         List<Object> listeners = new ArrayList<>();
         for (Listener l : lb.listeners()) {
             Map<String, Object> lm = new LinkedHashMap<>();

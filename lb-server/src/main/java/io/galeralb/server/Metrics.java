@@ -72,6 +72,8 @@ final class Metrics {
                     .tag("thread", String.valueOf(thread))
                     .description("sessions living on each I/O thread").register(registry);
         }
+        FunctionCounter.builder("galera.lb.io.busy.poll.idle", proxy, Proxy::busyPollIdleSeconds).baseUnit("seconds")
+                .description("time I/O threads spent busy polling without finding I/O (busy-poll)").register(registry);
         serverState = MultiGauge.builder("galera.lb.server.state")
                 .description("1 for each server, labelled with its state and the reason of its last check")
                 .register(registry);

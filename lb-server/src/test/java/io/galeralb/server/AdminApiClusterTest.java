@@ -189,6 +189,8 @@ class AdminApiClusterTest {
                     .extracting(x -> x.labels().get("thread")).containsExactlyInAnyOrderElementsOf(
                             IntStream.range(0, Runtime.getRuntime().availableProcessors()).mapToObj(String::valueOf).toList());
             assertThat(sum(samples, "galera_lb_io_thread_sessions")).isEqualTo(4);
+            assertThat(samples).filteredOn(x -> x.name().equals("galera_lb_io_busy_poll_idle_seconds_total"))
+                    .singleElement().satisfies(x -> assertThat(x.value()).isNotNegative());
             assertThat(sum(samples, "galera_lb_sessions_total")).isGreaterThanOrEqualTo(4);
             assertThat(sum(samples, "galera_lb_connect_seconds_count")).isGreaterThanOrEqualTo(4);
             assertThat(sum(samples, "galera_lb_bytes_out_total")).isPositive();

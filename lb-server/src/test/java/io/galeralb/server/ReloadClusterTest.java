@@ -187,6 +187,19 @@ class ReloadClusterTest {
     }
 
     @Test
+    void aReloadChangesTheBusyPollWindowInPlace() throws Exception {
+        assertThat(instance.status()).containsEntry("busy-poll", "100us");
+        Files.writeString(file, "busy-poll: 0us\n" + configB);
+        Instance.ReloadOutcome outcome = instance.reload();
+        assertThat(outcome.ok()).as(outcome.message()).isTrue();
+        assertThat(outcome.message()).endsWith("; changed busy-poll");
+        assertThat(instance.status()).containsEntry("busy-poll", "0s");
+        try (Connection c = DriverManager.getConnection(url)) {
+            assertThat(GaleraCluster.nodeOf(c)).isIn("node1", "node2");
+        }
+    }
+
+    @Test
     void anInvalidFileChangesNothing() throws Exception {
         try (Connection open = DriverManager.getConnection(url)) {
             String node = GaleraCluster.nodeOf(open);
