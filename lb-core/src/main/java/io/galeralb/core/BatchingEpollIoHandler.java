@@ -48,11 +48,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A change asked for from another thread is handed to the event loop; Netty makes them there.
  */
-final class BatchingEpollIoHandler implements IoHandler {
+final class BatchingEpollIoHandler extends ForwardingIoHandler {
 
     private static final Logger log = LoggerFactory.getLogger(BatchingEpollIoHandler.class);
 
-    private final IoHandler epoll;
     private final ThreadAwareExecutor loop;
     /** Sockets whose wanted interest may differ from epoll's; each listed once. Loop thread only. */
     private final List<Registration> changed = new ArrayList<>();
@@ -60,23 +59,13 @@ final class BatchingEpollIoHandler implements IoHandler {
     private final List<Registration> cancelled = new ArrayList<>();
 
     private BatchingEpollIoHandler(IoHandler epoll, ThreadAwareExecutor loop) {
-        this.epoll = epoll;
+        super(epoll);
         this.loop = loop;
     }
 
     /** Wraps every handler {@code epollFactory} makes. */
     static IoHandlerFactory factory(IoHandlerFactory epollFactory) {
-        return new IoHandlerFactory() {
-            @Override
-            public IoHandler newHandler(ThreadAwareExecutor ioExecutor) {
-                return new BatchingEpollIoHandler(epollFactory.newHandler(ioExecutor), ioExecutor);
-            }
-
-            @Override
-            public boolean isChangingThreadSupported() {
-                return epollFactory.isChangingThreadSupported();
-            }
-        };
+        return wrapping(epollFactory, BatchingEpollIoHandler::new);
     }
 
     @Override
@@ -85,41 +74,21 @@ final class BatchingEpollIoHandler implements IoHandler {
         // Netty's handler must forget the old one first.
         applyCancels();
         Registration registration = new Registration((EpollIoHandle) handle);
-        registration.inNetty = epoll.register(registration);
+        registration.inNetty = wrapped.register(registration);
         return registration;
-    }
-
-    @Override
-    public void initialize() {
-        epoll.initialize();
     }
 
     @Override
     public int run(IoHandlerContext context) {
         applyCancels();
         applyChanges();
-        return epoll.run(context);
+        return wrapped.run(context);
     }
 
     @Override
     public void prepareToDestroy() {
         applyCancels();
-        epoll.prepareToDestroy();
-    }
-
-    @Override
-    public void destroy() {
-        epoll.destroy();
-    }
-
-    @Override
-    public void wakeup() {
-        epoll.wakeup();
-    }
-
-    @Override
-    public boolean isCompatible(Class<? extends IoHandle> handleType) {
-        return epoll.isCompatible(handleType);
+        wrapped.prepareToDestroy();
     }
 
     private void applyCancels() {

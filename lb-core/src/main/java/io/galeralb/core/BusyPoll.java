@@ -1,11 +1,8 @@
 package io.galeralb.core;
 
-import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.IoRegistration;
-import io.netty.util.concurrent.ThreadAwareExecutor;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -69,17 +66,7 @@ final class BusyPoll implements AutoCloseable {
 
     /** Wraps every handler {@code ioHandlers} makes. */
     IoHandlerFactory wrap(IoHandlerFactory ioHandlers) {
-        return new IoHandlerFactory() {
-            @Override
-            public IoHandler newHandler(ThreadAwareExecutor ioExecutor) {
-                return new Handler(ioHandlers.newHandler(ioExecutor));
-            }
-
-            @Override
-            public boolean isChangingThreadSupported() {
-                return ioHandlers.isChangingThreadSupported();
-            }
-        };
+        return ForwardingIoHandler.wrapping(ioHandlers, (io, thread) -> new Handler(io));
     }
 
     @Override
@@ -92,30 +79,29 @@ final class BusyPoll implements AutoCloseable {
     }
 
     /** One I/O thread's handler: Netty's, asked not to block while the window lasts. */
-    private final class Handler implements IoHandler {
-        private final IoHandler io;
+    private final class Handler extends ForwardingIoHandler {
         private final NonBlocking nonBlocking = new NonBlocking();
         /** When this thread last handled I/O; long enough ago at first that it does not poll. */
         private long lastIoNanos = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
 
         Handler(IoHandler io) {
-            this.io = io;
+            super(io);
         }
 
         @Override
         public int run(IoHandlerContext context) {
             long window = windowNanos;
             if (window == 0) {
-                return io.run(context);
+                return wrapped.run(context);
             }
             long start = System.nanoTime();
             boolean poll = context.canBlock() && start - lastIoNanos < window && cpuToSpare.getAsBoolean();
             int handled;
             if (poll) {
                 nonBlocking.context = context;
-                handled = io.run(nonBlocking);
+                handled = wrapped.run(nonBlocking);
             } else {
-                handled = io.run(context);
+                handled = wrapped.run(context);
             }
             if (handled > 0) {
                 lastIoNanos = System.nanoTime();
@@ -123,36 +109,6 @@ final class BusyPoll implements AutoCloseable {
                 idlePollNanos.add(System.nanoTime() - start);
             }
             return handled;
-        }
-
-        @Override
-        public void initialize() {
-            io.initialize();
-        }
-
-        @Override
-        public void prepareToDestroy() {
-            io.prepareToDestroy();
-        }
-
-        @Override
-        public void destroy() {
-            io.destroy();
-        }
-
-        @Override
-        public IoRegistration register(IoHandle handle) throws Exception {
-            return io.register(handle);
-        }
-
-        @Override
-        public void wakeup() {
-            io.wakeup();
-        }
-
-        @Override
-        public boolean isCompatible(Class<? extends IoHandle> handleType) {
-            return io.isCompatible(handleType);
         }
     }
 
