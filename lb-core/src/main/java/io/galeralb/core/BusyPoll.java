@@ -91,11 +91,12 @@ final class BusyPoll implements AutoCloseable {
         @Override
         public int run(IoHandlerContext context) {
             long window = windowNanos;
-            if (window == 0) {
+            if (window == 0 || !cpuToSpare.getAsBoolean()) {
+                // No clock read: when the CPU has room again, polling starts after the next I/O.
                 return wrapped.run(context);
             }
             long start = System.nanoTime();
-            boolean poll = context.canBlock() && start - lastIoNanos < window && cpuToSpare.getAsBoolean();
+            boolean poll = context.canBlock() && start - lastIoNanos < window;
             int handled;
             if (poll) {
                 nonBlocking.context = context;

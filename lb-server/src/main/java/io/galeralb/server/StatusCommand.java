@@ -46,8 +46,8 @@ final class StatusCommand implements Callable<Integer> {
             out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
             return 0;
         }
-        out.printf("galera-lb %s, PID %s, running since %s; %s, %s I/O thread(s)%n", s.get("version"), s.get("pid"),
-                s.get("started"), s.get("transport"), s.get("io-threads"));
+        out.printf("galera-lb %s, PID %s, running since %s; %s, %s I/O thread(s), busy-poll %s%n", s.get("version"),
+                s.get("pid"), s.get("started"), s.get("transport"), s.get("io-threads"), s.get("busy-poll"));
         out.printf("config %s%n  sha256 %s, generation %s, loaded %s%n", s.get("config"), s.get("sha256"),
                 s.get("generation"), s.get("loaded"));
         String onDisk;

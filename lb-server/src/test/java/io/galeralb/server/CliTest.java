@@ -297,7 +297,7 @@ class CliTest {
             Run status = cli("status", "--config", f.toString());
             assertThat(status.exitCode()).isZero();
             assertThat(status.out()).contains("PID " + lb.pid()).contains("generation 3")
-                    .contains("; epoll, " + Runtime.getRuntime().availableProcessors() + " I/O thread(s)")
+                    .contains("; epoll, " + Runtime.getRuntime().availableProcessors() + " I/O thread(s), busy-poll 100us")
                     .contains("reload pending")
                     .contains("listener app-cluster on 127.0.0.1:" + port + " (leastconn)")
                     .containsPattern("node1 +127.0.0.1:" + GaleraCluster.sqlPort(1) + " +UP");
