@@ -23,7 +23,7 @@ import java.util.function.BooleanSupplier;
  * CPU: at 8 and 32 client threads, with every core taken, polling for 50 µs cut the same
  * benchmark from 38-41k to 26-35k queries/s. An idle thread never polls (only the window after
  * its own I/O), so a quiet galera-lb stays asleep. HAProxy's {@code busy-polling} is the same
- * idea, always on and off by default.
+ * idea without the window or the pressure check (its threads never sleep), and off by default.
  */
 final class BusyPoll implements AutoCloseable {
 
