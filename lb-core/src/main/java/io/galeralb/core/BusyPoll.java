@@ -41,8 +41,7 @@ final class BusyPoll implements AutoCloseable {
     /** Polls for up to {@code window} while the kernel reports little CPU pressure; never without that report. */
     static BusyPoll start(Duration window) {
         CpuPressure pressure = CpuPressure.start(CpuPressure.PROC);
-        return pressure == null ? new BusyPoll(window, () -> false, () -> { })
-                : new BusyPoll(window, pressure::low, pressure);
+        return pressure == null ? of(window, () -> false) : new BusyPoll(window, pressure::low, pressure);
     }
 
     /** Polls for up to {@code window} whenever {@code cpuToSpare} says so. */
