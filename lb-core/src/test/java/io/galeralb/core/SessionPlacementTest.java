@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -154,7 +155,15 @@ class SessionPlacementTest {
                         return digest;
                     }), threads));
                 }
-                await().until(() -> loops.channels(1 - home) == 2);
+                try {
+                    await().until(() -> loops.channels(1 - home) == 2);
+                } catch (ConditionTimeoutException e) {
+                    // Seen once in CI (epoll, with busy polling on): no session had moved after 10 s.
+                    throw new AssertionError("no session moved: accepting loop " + home + "; sessions per loop "
+                            + loops.sessions(0) + "/" + loops.sessions(1) + ", channels " + loops.channels(0) + "/"
+                            + loops.channels(1) + ", moves " + loops.moves() + "; downloaded " + downloaded
+                            + ", uploaded " + uploaded, e);
+                }
                 assertThat(downloaded).as("both downloads held at 1 MiB when one session moved")
                         .allSatisfy(d -> assertThat(d.get()).isEqualTo(pauseAt));
                 assertThat(uploaded).as("both uploads held at 1 MiB when one session moved").hasSize(2)
