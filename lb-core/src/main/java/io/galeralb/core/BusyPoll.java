@@ -3,10 +3,14 @@ package io.galeralb.core;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Busy polling: an I/O thread that has just handled I/O polls for more without sleeping for up
@@ -21,11 +25,15 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Polling takes CPU from whatever else runs, which is why it stops while tasks wait for a
  * CPU: at 8 and 32 client threads, with every core taken, polling for 50 µs cut the same
- * benchmark from 38-41k to 26-35k queries/s. An idle thread never polls (only the window after
- * its own I/O), so a quiet galera-lb stays asleep. HAProxy's {@code busy-polling} is the same
- * idea without the window or the pressure check (its threads never sleep), and off by default.
+ * benchmark from 38-41k to 26-35k queries/s. Under a CPU quota (a container's CPU limit) it
+ * also stops while galera-lb uses half of its quota or more: polling would spend the quota, and
+ * a cgroup over it is stopped until the period ends. An idle thread never polls (only the window
+ * after its own I/O), so a quiet galera-lb stays asleep. HAProxy's {@code busy-polling} is the
+ * same idea without the window or the pressure check (its threads never sleep), and off by default.
  */
 final class BusyPoll implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(BusyPoll.class);
 
     private volatile long windowNanos;
     private final BooleanSupplier cpuToSpare;
@@ -38,9 +46,19 @@ final class BusyPoll implements AutoCloseable {
         this.pressure = pressure;
     }
 
-    /** Polls for up to {@code window} while the kernel reports little CPU pressure; never without that report. */
+    /**
+     * Polls for up to {@code window} while the kernel reports little CPU pressure and galera-lb's
+     * cgroup uses little of its CPU quota, if it has one; never without those reports.
+     */
     static BusyPoll start(Duration window) {
-        CpuPressure pressure = CpuPressure.start(CpuPressure.PROC);
+        Optional<CpuQuota> quota;
+        try {
+            quota = CpuQuota.ofThisProcess();
+        } catch (IOException | RuntimeException e) {
+            log.warn("busy polling off: cannot tell whether galera-lb's cgroup has a CPU quota: {}", e.toString());
+            return of(window, () -> false);
+        }
+        CpuPressure pressure = CpuPressure.start(CpuPressure.PROC, quota);
         return pressure == null ? of(window, () -> false) : new BusyPoll(window, pressure::low, pressure);
     }
 

@@ -3,6 +3,7 @@ package io.galeralb.core;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -12,13 +13,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether the machine has CPU to spare, from the kernel's pressure stall information
+ * Whether there is CPU to spare, from the kernel's pressure stall information
  * ({@code /proc/pressure/cpu}, Linux 4.20 and later): the share of wall time during which some
- * runnable task waited for a CPU. Sampled every {@link #PERIOD_MILLIS} ms on a thread of its own,
- * since reading a file is not for an event loop.
+ * runnable task waited for a CPU; and, under a CPU quota ({@link CpuQuota}, a container's CPU
+ * limit), the share of the quota used. Both must be below {@link #LOW}. Sampled every
+ * {@link #PERIOD_MILLIS} ms on a thread of its own, since reading a file is not for an event loop.
  *
- * <p>On a 2-core machine with sysbench, MariaDB and galera-lb: 8-19% at one client thread,
- * 95-100% at 8 and 32, when every core is taken.
+ * <p>On a 2-core machine with sysbench, MariaDB and galera-lb the pressure was 8-19% at one client
+ * thread, 95-100% at 8 and 32, when every core is taken.
  */
 final class CpuPressure implements AutoCloseable {
 
@@ -32,15 +34,19 @@ final class CpuPressure implements AutoCloseable {
     private static final Pattern SOME_TOTAL = Pattern.compile("(?m)^some .*\\btotal=(\\d+)");
 
     private final Path file;
+    private final CpuQuota quota;
     private final ScheduledExecutorService sampler;
     private volatile boolean low;
     private boolean failing;
     private long lastTotalMicros;
+    private long lastUsedNanos;
     private long lastNanos;
 
-    private CpuPressure(Path file, long totalMicros) {
+    private CpuPressure(Path file, long totalMicros, CpuQuota quota, long usedNanos) {
         this.file = file;
+        this.quota = quota;
         this.lastTotalMicros = totalMicros;
+        this.lastUsedNanos = usedNanos;
         this.lastNanos = System.nanoTime();
         this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "lb-cpu-pressure");
@@ -51,20 +57,33 @@ final class CpuPressure implements AutoCloseable {
     }
 
     /**
-     * Starts sampling {@code file}; null when it cannot be read (a kernel without pressure stall
-     * information), which is logged once.
+     * Starts sampling {@code file} and the usage of {@code quota}, if there is one; null when the
+     * file cannot be read (a kernel without pressure stall information), which is logged once.
      */
-    static CpuPressure start(Path file) {
+    static CpuPressure start(Path file, Optional<CpuQuota> quota) {
+        long totalMicros;
         try {
-            return new CpuPressure(file, someTotalMicros(Files.readString(file)));
+            totalMicros = someTotalMicros(Files.readString(file));
         } catch (IOException | IllegalArgumentException e) {
             log.info("busy polling off: cannot read the CPU pressure from {} ({}); it needs Linux 4.20 or later "
                     + "with pressure stall information (PSI) enabled", file, e.getMessage());
             return null;
         }
+        if (quota.isEmpty()) {
+            return new CpuPressure(file, totalMicros, null, 0);
+        }
+        try {
+            long used = quota.get().usageNanos();
+            log.info("CPU quota of {}: busy polling only while galera-lb's cgroup uses less than {}% of it",
+                    quota.get(), Math.round(LOW * 100));
+            return new CpuPressure(file, totalMicros, quota.get(), used);
+        } catch (IOException | NumberFormatException e) {
+            log.info("busy polling off: CPU quota of {}, whose usage cannot be read ({})", quota.get(), e.getMessage());
+            return null;
+        }
     }
 
-    /** Whether less than {@link #LOW} of the last period had a task waiting for a CPU. */
+    /** Whether, in the last period, tasks waited for a CPU and the quota was used less than {@link #LOW} of the time. */
     boolean low() {
         return low;
     }
@@ -72,19 +91,23 @@ final class CpuPressure implements AutoCloseable {
     private void sample() {
         try {
             long total = someTotalMicros(Files.readString(file));
+            long used = quota == null ? 0 : quota.usageNanos();
             long now = System.nanoTime();
-            low = share(total - lastTotalMicros, now - lastNanos) < LOW;
+            low = share(total - lastTotalMicros, now - lastNanos) < LOW
+                    && (quota == null || quota.share(used - lastUsedNanos, now - lastNanos) < LOW);
             lastTotalMicros = total;
+            lastUsedNanos = used;
             lastNanos = now;
             if (failing) {
                 failing = false;
-                log.info("the CPU pressure can be read from {} again", file);
+                log.info("the CPU pressure can be read again");
             }
         } catch (IOException | IllegalArgumentException e) {
             low = false;
             if (!failing) {
                 failing = true;
-                log.warn("cannot read the CPU pressure from {}: {}; no busy polling until it can", file, e.getMessage());
+                log.warn("cannot read the CPU pressure from {}{}: {}; no busy polling until it can", file,
+                        quota == null ? "" : " or the usage of the CPU quota of " + quota, e.getMessage());
             }
         }
     }

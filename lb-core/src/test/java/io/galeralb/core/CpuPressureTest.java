@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,18 +40,18 @@ class CpuPressureTest {
 
     @Test
     void theMachinesOwnFileIsReadWhereTheKernelHasOne() {
-        try (CpuPressure p = CpuPressure.start(CpuPressure.PROC)) {
+        try (CpuPressure p = CpuPressure.start(CpuPressure.PROC, Optional.empty())) {
             assertThat(p != null).as("started exactly when " + CpuPressure.PROC + " is readable")
                     .isEqualTo(Files.isReadable(CpuPressure.PROC));
         }
-        assertThat(CpuPressure.start(dir.resolve("no-such-file"))).isNull();
+        assertThat(CpuPressure.start(dir.resolve("no-such-file"), Optional.empty())).isNull();
     }
 
     @Test
     void theCpuHasRoomWhileTasksRarelyWaitAndNoneWhileTheyWaitAllTheTime() throws Exception {
         Path file = dir.resolve("cpu");
         write(file, 0);
-        try (CpuPressure p = CpuPressure.start(file)) {
+        try (CpuPressure p = CpuPressure.start(file, Optional.empty())) {
             await().atMost(Duration.ofSeconds(10)).until(p::low);
             // Stalled all the time: the total grows as fast as the clock.
             long t0 = System.nanoTime();
