@@ -145,11 +145,11 @@ final class WriterElection implements AutoCloseable {
         ListenerConfig config = listener.config();
         ServerPool pool = listener.pool();
         syncLease(config);
-        List<Server> candidates = pool.servers().stream().filter(Server::takesSessions).sorted(PREFERENCE).toList();
         Optional<Server> current = pool.writer();
         if (lease == null) {
-            Optional<Server> best = candidates.stream().findFirst();
-            if (current.isPresent() && current.get().takesSessions()) {
+            List<Server> usable = usable(pool);
+            Optional<Server> best = usable.stream().findFirst();
+            if (current.isPresent() && usable.contains(current.get())) {
                 Server w = current.get();
                 if (config.failback() && best.isPresent() && better(best.get(), w) && switchedTo != w) {
                     follow(pool, best.get(), "failback: " + best.get().name() + " has priority "
@@ -170,9 +170,14 @@ final class WriterElection implements AutoCloseable {
         try {
             Optional<Lease> recorded = lease.read(via);
             for (int attempt = 0; ; attempt++) {
+                // One look per attempt, after the read, at which servers take sessions: a server
+                // that went DOWN during the read must not be both the best candidate (an earlier
+                // look) and unusable as the recorded writer (a later one); that wrote the same
+                // writer into the lease again under a new epoch (seen once in CI).
+                List<Server> usable = usable(pool);
                 Optional<Server> named = recorded.flatMap(l -> pool.find(l.writer()));
-                Optional<Server> best = candidates.stream().findFirst();
-                boolean recordedUsable = named.isPresent() && named.get().takesSessions();
+                Optional<Server> best = usable.stream().findFirst();
+                boolean recordedUsable = named.isPresent() && usable.contains(named.get());
                 boolean failback = recordedUsable && config.failback() && best.isPresent()
                         && better(best.get(), named.get()) && !recorded.get().reason().startsWith(SWITCHOVER);
                 // What the lease names after this instance's last change lost is followed all the
@@ -230,6 +235,14 @@ final class WriterElection implements AutoCloseable {
             lease = new WriterLease(name, wanted, config.effectiveHealth(), holder);
             log.info("{}: writer lease in {} (as {})", name, wanted.qualifiedTable(), holder);
         }
+    }
+
+    /**
+     * The servers that take sessions, best first. Each step decides from one such look: health
+     * threads change servers meanwhile, and two looks may disagree.
+     */
+    private static List<Server> usable(ServerPool pool) {
+        return pool.servers().stream().filter(Server::takesSessions).sorted(PREFERENCE).toList();
     }
 
     private static boolean better(Server a, Server b) {
