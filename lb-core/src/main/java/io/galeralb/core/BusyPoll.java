@@ -51,15 +51,20 @@ final class BusyPoll implements AutoCloseable {
      * cgroup uses little of its CPU quota, if it has one; never without those reports.
      */
     static BusyPoll start(Duration window) {
+        CpuPressure pressure = cpuPressure();
+        return pressure == null ? of(window, () -> false) : new BusyPoll(window, pressure::low, pressure);
+    }
+
+    /** The kernel's CPU pressure, with galera-lb's CPU quota if it has one; null (logged) when either cannot be read. */
+    private static CpuPressure cpuPressure() {
         Optional<CpuQuota> quota;
         try {
             quota = CpuQuota.ofThisProcess();
         } catch (IOException | RuntimeException e) {
             log.warn("busy polling off: cannot tell whether galera-lb's cgroup has a CPU quota: {}", e.toString());
-            return of(window, () -> false);
+            return null;
         }
-        CpuPressure pressure = CpuPressure.start(CpuPressure.PROC, quota);
-        return pressure == null ? of(window, () -> false) : new BusyPoll(window, pressure::low, pressure);
+        return CpuPressure.start(CpuPressure.PROC, quota);
     }
 
     /** Polls for up to {@code window} whenever {@code cpuToSpare} says so. */
