@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * <p>Polling takes CPU from whatever else runs, which is why it stops while tasks wait for a
  * CPU: at 8 and 32 client threads, with every core taken, polling for 50 µs cut the same
  * benchmark from 38-41k to 26-35k queries/s. Under a CPU quota (a container's CPU limit) it
- * also stops while galera-lb uses half of its quota or more: polling would spend the quota, and
- * a cgroup over it is stopped until the period ends. An idle thread never polls (only the window
+ * also stops for a while each time galera-lb's cgroup runs out of its quota: polling spends the
+ * quota, and a cgroup over it is stopped until the period ends. An idle thread never polls (only the window
  * after its own I/O), so a quiet galera-lb stays asleep. HAProxy's {@code busy-polling} is the
  * same idea without the window or the pressure check (its threads never sleep), and off by default.
  */
@@ -48,7 +48,7 @@ final class BusyPoll implements AutoCloseable {
 
     /**
      * Polls for up to {@code window} while the kernel reports little CPU pressure and galera-lb's
-     * cgroup uses little of its CPU quota, if it has one; never without those reports.
+     * cgroup has not lately run out of its CPU quota, if it has one; never without those reports.
      */
     static BusyPoll start(Duration window) {
         CpuPressure pressure = cpuPressure();

@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Whether there is CPU to spare, from the kernel's pressure stall information
  * ({@code /proc/pressure/cpu}, Linux 4.20 and later): the share of wall time during which some
- * runnable task waited for a CPU; and, under a CPU quota ({@link CpuQuota}, a container's CPU
- * limit), the share of the quota used. Both must be below {@link #LOW}. Sampled every
+ * runnable task waited for a CPU, which must be below {@link #LOW}; and, under a CPU quota
+ * ({@link CpuQuota}, a container's CPU limit), that galera-lb's cgroup has not run out of its
+ * quota for {@link #QUOTA_QUIET_MILLIS} ms. Sampled every
  * {@link #PERIOD_MILLIS} ms on a thread of its own, since reading a file is not for an event loop.
  *
  * <p>On a 2-core machine with sysbench, MariaDB and galera-lb the pressure was 8-19% at one client
@@ -30,6 +31,15 @@ final class CpuPressure implements AutoCloseable {
     static final long PERIOD_MILLIS = 100;
     /** Below this share of time with a task waiting for a CPU, the machine has CPU to spare. */
     static final double LOW = 0.5;
+    /**
+     * Under a quota, polling stops for this long each time the cgroup runs out of its quota (is
+     * throttled): polling spends what the quota leaves, and a throttled period is what says it
+     * left too little. Where the load alone keeps the cgroup throttled, polling stays off. A
+     * rule on the share of the quota used (stop at half, or at 90%) stopped polling in a 1-CPU
+     * cgroup at one client thread about half of the time, since one polling thread uses the
+     * whole of a CPU; 1000 ms here did the same, after a throttle every second or two.
+     */
+    static final long QUOTA_QUIET_MILLIS = 200;
 
     private static final Pattern SOME_TOTAL = Pattern.compile("(?m)^some .*\\btotal=(\\d+)");
 
@@ -39,15 +49,17 @@ final class CpuPressure implements AutoCloseable {
     private volatile boolean low;
     private boolean failing;
     private long lastTotalMicros;
-    private long lastUsedNanos;
+    private long lastThrottledPeriods;
+    private long lastThrottledAt;
     private long lastNanos;
 
-    private CpuPressure(Path file, long totalMicros, CpuQuota quota, long usedNanos) {
+    private CpuPressure(Path file, long totalMicros, CpuQuota quota, long throttledPeriods) {
         this.file = file;
         this.quota = quota;
         this.lastTotalMicros = totalMicros;
-        this.lastUsedNanos = usedNanos;
+        this.lastThrottledPeriods = throttledPeriods;
         this.lastNanos = System.nanoTime();
+        this.lastThrottledAt = lastNanos - TimeUnit.MILLISECONDS.toNanos(QUOTA_QUIET_MILLIS);
         this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "lb-cpu-pressure");
             t.setDaemon(true);
@@ -73,17 +85,17 @@ final class CpuPressure implements AutoCloseable {
             return new CpuPressure(file, totalMicros, null, 0);
         }
         try {
-            long used = quota.get().usageNanos();
-            log.info("CPU quota of {}: busy polling only while galera-lb's cgroup uses less than {}% of it",
-                    quota.get(), Math.round(LOW * 100));
-            return new CpuPressure(file, totalMicros, quota.get(), used);
+            long throttled = quota.get().throttledPeriods();
+            log.info("CPU quota of {}: busy polling stops for {} ms whenever galera-lb's cgroup runs out of it",
+                    quota.get(), QUOTA_QUIET_MILLIS);
+            return new CpuPressure(file, totalMicros, quota.get(), throttled);
         } catch (IOException | NumberFormatException e) {
-            log.info("busy polling off: CPU quota of {}, whose usage cannot be read ({})", quota.get(), e.getMessage());
+            log.info("busy polling off: CPU quota of {}, whose throttling cannot be read ({})", quota.get(), e.getMessage());
             return null;
         }
     }
 
-    /** Whether, in the last period, tasks waited for a CPU and the quota was used less than {@link #LOW} of the time. */
+    /** Whether, in the last period, the machine and the quota (if any) had CPU to spare. */
     boolean low() {
         return low;
     }
@@ -91,12 +103,15 @@ final class CpuPressure implements AutoCloseable {
     private void sample() {
         try {
             long total = someTotalMicros(Files.readString(file));
-            long used = quota == null ? 0 : quota.usageNanos();
+            long throttled = quota == null ? 0 : quota.throttledPeriods();
             long now = System.nanoTime();
+            if (throttled != lastThrottledPeriods) {
+                lastThrottledAt = now;
+            }
             low = share(total - lastTotalMicros, now - lastNanos) < LOW
-                    && (quota == null || quota.share(used - lastUsedNanos, now - lastNanos) < LOW);
+                    && now - lastThrottledAt >= TimeUnit.MILLISECONDS.toNanos(QUOTA_QUIET_MILLIS);
             lastTotalMicros = total;
-            lastUsedNanos = used;
+            lastThrottledPeriods = throttled;
             lastNanos = now;
             if (failing) {
                 failing = false;
@@ -107,7 +122,7 @@ final class CpuPressure implements AutoCloseable {
             if (!failing) {
                 failing = true;
                 log.warn("cannot read the CPU pressure from {}{}: {}; no busy polling until it can", file,
-                        quota == null ? "" : " or the usage of the CPU quota of " + quota, e.getMessage());
+                        quota == null ? "" : " or the throttling of the CPU quota of " + quota, e.getMessage());
             }
         }
     }

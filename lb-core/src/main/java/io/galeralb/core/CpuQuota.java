@@ -8,11 +8,11 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The CPU quota of the cgroup galera-lb runs in (a container's CPU limit), and how much CPU that
- * cgroup has used: cgroup v2 ({@code cpu.max}, {@code cpu.stat}) or v1 ({@code cpu.cfs_quota_us}
- * with {@code cpuacct.usage}). Where quotas are set at several levels, the tightest applies. The
- * kernel's CPU pressure is host-wide and does not show a cgroup nearing its quota; once over it,
- * every thread of the cgroup stops until the period ends.
+ * The CPU quota of the cgroup galera-lb runs in (a container's CPU limit), and how often that
+ * cgroup has run out of it: cgroup v2 ({@code cpu.max}) or v1 ({@code cpu.cfs_quota_us}), with
+ * {@code nr_throttled} from the group's {@code cpu.stat}. Where quotas are set at several levels,
+ * the tightest applies. The kernel's CPU pressure is host-wide and does not show a cgroup at its
+ * quota; once over it, every thread of the cgroup stops until the period ends (it is throttled).
  */
 final class CpuQuota {
 
@@ -21,15 +21,10 @@ final class CpuQuota {
 
     private final Path limitedAt;
     private final double cpus;
-    private final Path usageFile;
-    /** cgroup v2 counts usage in microseconds in a line of cpu.stat, v1 in nanoseconds in a file of its own. */
-    private final boolean v2;
 
-    private CpuQuota(Path limitedAt, double cpus, Path usageFile, boolean v2) {
+    private CpuQuota(Path limitedAt, double cpus) {
         this.limitedAt = limitedAt;
         this.cpus = cpus;
-        this.usageFile = usageFile;
-        this.v2 = v2;
     }
 
     /** This process's quota; empty without one (or without cgroups to read). */
@@ -50,58 +45,46 @@ final class CpuQuota {
         Optional<Group> cpu = group(memberships, mounts, "cpu");
         if (cpu.isPresent()) {
             // cgroup v1 (or hybrid: the cpu controller is in v1 even where a v2 hierarchy is mounted).
-            Optional<Group> cpuacct = group(memberships, mounts, "cpuacct");
-            return cpuacct.isEmpty() ? Optional.empty() : v1(cpu.get(), cpuacct.get().dir);
+            return tightest(cpu.get(), CpuQuota::v1Cpus);
         }
         Optional<Group> unified = group(memberships, mounts, "");
-        return unified.isEmpty() ? Optional.empty() : v2(unified.get());
+        return unified.isEmpty() ? Optional.empty() : tightest(unified.get(), CpuQuota::v2Cpus);
     }
 
-    private static Optional<CpuQuota> v2(Group leaf) throws IOException {
+    private interface QuotaFiles {
+        /** The CPUs' worth of time per period the quota set on {@code dir} allows; 0 where none is set. */
+        double cpus(Path dir) throws IOException;
+    }
+
+    private static Optional<CpuQuota> tightest(Group leaf, QuotaFiles files) throws IOException {
         CpuQuota tightest = null;
         for (Path dir = leaf.dir; dir != null && dir.startsWith(leaf.mountPoint); dir = dir.getParent()) {
-            Path max = dir.resolve("cpu.max");
-            if (!Files.exists(max)) {
-                continue;
-            }
-            String[] quotaPeriod = Files.readString(max).trim().split("\\s+");
-            if (quotaPeriod[0].equals("max")) {
-                continue;
-            }
-            double cpus = Double.parseDouble(quotaPeriod[0]) / Double.parseDouble(quotaPeriod[1]);
-            if (tightest == null || cpus < tightest.cpus) {
-                tightest = new CpuQuota(dir, cpus, dir.resolve("cpu.stat"), true);
+            double cpus = files.cpus(dir);
+            if (cpus > 0 && (tightest == null || cpus < tightest.cpus)) {
+                tightest = new CpuQuota(dir, cpus);
             }
         }
         return Optional.ofNullable(tightest);
     }
 
-    /**
-     * cgroup v1 keeps the quota (controller cpu) and the usage (cpuacct) in two hierarchies,
-     * mounted together or apart; the usage is read as many levels up from the process's
-     * cpuacct group as the quota was found above its cpu group.
-     */
-    private static Optional<CpuQuota> v1(Group cpuLeaf, Path cpuacctLeaf) throws IOException {
-        CpuQuota tightest = null;
-        Path usageDir = cpuacctLeaf;
-        for (Path dir = cpuLeaf.dir; dir != null && dir.startsWith(cpuLeaf.mountPoint); dir = dir.getParent()) {
-            Path quota = dir.resolve("cpu.cfs_quota_us");
-            if (Files.exists(quota)) {
-                long micros = Long.parseLong(Files.readString(quota).trim());
-                if (micros > 0) {
-                    double cpus = micros / Double.parseDouble(Files.readString(dir.resolve("cpu.cfs_period_us")).trim());
-                    if (tightest == null || cpus < tightest.cpus) {
-                        Path usage = usageDir.resolve("cpuacct.usage");
-                        tightest = new CpuQuota(dir, cpus, Files.exists(usage) ? usage
-                                : cpuacctLeaf.resolve("cpuacct.usage"), false);
-                    }
-                }
-            }
-            if (usageDir.getParent() != null) {
-                usageDir = usageDir.getParent();
-            }
+    /** cgroup v2: {@code cpu.max} holds "quota period" in microseconds, or "max period". */
+    private static double v2Cpus(Path dir) throws IOException {
+        Path max = dir.resolve("cpu.max");
+        if (!Files.exists(max)) {
+            return 0;
         }
-        return Optional.ofNullable(tightest);
+        String[] quotaPeriod = Files.readString(max).trim().split("\\s+");
+        return quotaPeriod[0].equals("max") ? 0 : Double.parseDouble(quotaPeriod[0]) / Double.parseDouble(quotaPeriod[1]);
+    }
+
+    /** cgroup v1: {@code cpu.cfs_quota_us} (-1 for none) over {@code cpu.cfs_period_us}. */
+    private static double v1Cpus(Path dir) throws IOException {
+        Path quota = dir.resolve("cpu.cfs_quota_us");
+        if (!Files.exists(quota)) {
+            return 0;
+        }
+        long micros = Long.parseLong(Files.readString(quota).trim());
+        return micros <= 0 ? 0 : micros / Double.parseDouble(Files.readString(dir.resolve("cpu.cfs_period_us")).trim());
     }
 
     /** A process's cgroup in one hierarchy: its directory, and where the hierarchy is mounted. */
@@ -154,23 +137,15 @@ final class CpuQuota {
         return cpus;
     }
 
-    /** CPU time the limited cgroup has used since it was created, in nanoseconds. */
-    long usageNanos() throws IOException {
-        String text = Files.readString(usageFile);
-        if (!v2) {
-            return Long.parseLong(text.trim());
-        }
-        for (String line : text.split("\n")) {
-            if (line.startsWith("usage_usec ")) {
-                return Long.parseLong(line.substring("usage_usec ".length()).trim()) * 1000;
+    /** How many quota periods the limited cgroup has run out of its quota in, since it was created. */
+    long throttledPeriods() throws IOException {
+        Path stat = limitedAt.resolve("cpu.stat");
+        for (String line : Files.readAllLines(stat)) {
+            if (line.startsWith("nr_throttled ")) {
+                return Long.parseLong(line.substring("nr_throttled ".length()).trim());
             }
         }
-        throw new IOException("no usage_usec line in " + usageFile);
-    }
-
-    /** The share of the quota that {@code usedNanos} of CPU time in {@code elapsedNanos} make. */
-    double share(long usedNanos, long elapsedNanos) {
-        return elapsedNanos <= 0 ? 1 : usedNanos / (elapsedNanos * cpus);
+        throw new IOException("no nr_throttled line in " + stat);
     }
 
     @Override

@@ -39,6 +39,24 @@ class CpuPressureTest {
     }
 
     @Test
+    void underAQuotaTheCpuHasNoRoomForAWhileEachTimeTheCgroupRunsOut() throws Exception {
+        Path file = dir.resolve("cpu");
+        write(file, 0);
+        Path cgroup = Files.writeString(dir.resolve("proc-cgroup"), "0::/\n");
+        Path mountinfo = Files.writeString(dir.resolve("mountinfo"), "41 31 0:41 / " + dir + " rw - cgroup2 cgroup2 rw\n");
+        Files.writeString(dir.resolve("cpu.max"), "100000 100000\n");
+        Path stat = dir.resolve("cpu.stat");
+        Files.writeString(stat, "usage_usec 0\nnr_throttled 4\n");
+        try (CpuPressure p = CpuPressure.start(file, CpuQuota.of(cgroup, mountinfo))) {
+            await().atMost(Duration.ofSeconds(10)).until(p::low);
+            Files.writeString(stat, "usage_usec 90000\nnr_throttled 5\n");
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(() -> !p.low());
+            // No more throttling: room again, once the quiet time has passed.
+            await().atMost(Duration.ofSeconds(10)).until(p::low);
+        }
+    }
+
+    @Test
     void theMachinesOwnFileIsReadWhereTheKernelHasOne() {
         try (CpuPressure p = CpuPressure.start(CpuPressure.PROC, Optional.empty())) {
             assertThat(p != null).as("started exactly when " + CpuPressure.PROC + " is readable")

@@ -1,6 +1,7 @@
 package io.galeralb.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -37,28 +38,26 @@ class CpuQuotaTest {
     }
 
     @Test
-    void cgroupV2TheTightestQuotaOnTheWayUpAndItsUsage() throws IOException {
+    void cgroupV2TheTightestQuotaOnTheWayUpAndItsThrottling() throws IOException {
         Path cgroup = write("proc/cgroup", "0::/kubepods/pod1/ctr\n");
         Path mountinfo = write("proc/mountinfo", mountinfoLine(41, "/", "sys", "cgroup2", "rw,nsdelegate"));
-        write("sys/cpu.stat", "usage_usec 999999999\n");
         write("sys/kubepods/cpu.max", "max 100000\n");
         write("sys/kubepods/pod1/cpu.max", "150000 100000\n");
         write("sys/kubepods/pod1/ctr/cpu.max", "50000 100000\n");
-        write("sys/kubepods/pod1/ctr/cpu.stat", "usage_usec 1234567\nuser_usec 1000000\nsystem_usec 234567\n");
+        write("sys/kubepods/pod1/ctr/cpu.stat", "usage_usec 1234567\nuser_usec 1000000\nsystem_usec 234567\n"
+                + "nr_periods 40\nnr_throttled 3\nthrottled_usec 81000\n");
 
         CpuQuota quota = CpuQuota.of(cgroup, mountinfo).orElseThrow();
         assertThat(quota.cpus()).isEqualTo(0.5);
         assertThat(quota.toString()).isEqualTo("0.50 CPU on cgroup " + dir.resolve("sys/kubepods/pod1/ctr"));
-        assertThat(quota.usageNanos()).isEqualTo(1_234_567_000L);
-        // Half a CPU used for a second is all of a half-CPU quota.
-        assertThat(quota.share(500_000_000L, 1_000_000_000L)).isEqualTo(1.0);
+        assertThat(quota.throttledPeriods()).isEqualTo(3);
 
         // The pod's limit, when it is the tighter one.
         write("sys/kubepods/pod1/cpu.max", "25000 100000\n");
-        write("sys/kubepods/pod1/cpu.stat", "usage_usec 7\n");
+        write("sys/kubepods/pod1/cpu.stat", "usage_usec 7\nnr_throttled 0\n");
         quota = CpuQuota.of(cgroup, mountinfo).orElseThrow();
         assertThat(quota.cpus()).isEqualTo(0.25);
-        assertThat(quota.usageNanos()).isEqualTo(7000);
+        assertThat(quota.throttledPeriods()).isZero();
     }
 
     @Test
@@ -67,15 +66,14 @@ class CpuQuotaTest {
         Path cgroup = write("proc/cgroup", "0::/\n");
         Path mountinfo = write("proc/mountinfo", mountinfoLine(41, "/", "sys", "cgroup2", "rw"));
         write("sys/cpu.max", "200000 100000\n");
-        write("sys/cpu.stat", "usage_usec 5\n");
-        assertThat(CpuQuota.of(cgroup, mountinfo).orElseThrow().cpus()).isEqualTo(2.0);
+                assertThat(CpuQuota.of(cgroup, mountinfo).orElseThrow().cpus()).isEqualTo(2.0);
 
         write("sys/cpu.max", "max 100000\n");
         assertThat(CpuQuota.of(cgroup, mountinfo)).isEmpty();
     }
 
     @Test
-    void cgroupV1QuotaFromCpuAndUsageFromCpuacctMountedApartOrTogether() throws IOException {
+    void cgroupV1QuotaAndThrottlingFromTheCpuHierarchyMountedApartOrWithCpuacct() throws IOException {
         Path cgroup = write("proc/cgroup", "12:memory:/docker/abc\n4:cpuacct:/docker/abc\n3:cpu:/docker/abc\n0::/\n");
         Path mountinfo = write("proc/mountinfo", mountinfoLine(41, "/", "unified", "cgroup2", "rw")
                 + mountinfoLine(32, "/", "cpu", "cgroup", "rw,cpu") + mountinfoLine(33, "/", "cpuacct", "cgroup", "rw,cpuacct"));
@@ -83,25 +81,27 @@ class CpuQuotaTest {
         write("cpu/cpu.cfs_period_us", "100000\n");
         write("cpu/docker/cpu.cfs_quota_us", "75000\n");
         write("cpu/docker/cpu.cfs_period_us", "50000\n");
+        write("cpu/docker/cpu.stat", "nr_periods 12\nnr_throttled 5\nthrottled_time 31000000\n");
         write("cpu/docker/abc/cpu.cfs_quota_us", "-1\n");
         write("cpu/docker/abc/cpu.cfs_period_us", "100000\n");
-        write("cpuacct/docker/cpuacct.usage", "42000000\n");
-        write("cpuacct/docker/abc/cpuacct.usage", "41000000\n");
 
         CpuQuota quota = CpuQuota.of(cgroup, mountinfo).orElseThrow();
         assertThat(quota.cpus()).isEqualTo(1.5);
         assertThat(quota.toString()).endsWith("cgroup " + dir.resolve("cpu/docker"));
-        assertThat(quota.usageNanos()).as("the usage of the group holding the quota").isEqualTo(42_000_000L);
+        assertThat(quota.throttledPeriods()).as("counted by the group holding the quota").isEqualTo(5);
 
         // Docker without a cgroup namespace: the container's own group is the root of the mounts.
         Path inside = write("proc2/mountinfo", mountinfoLine(32, "/docker/abc", "cpu,cpuacct", "cgroup", "rw,cpu,cpuacct"));
         Path insideCgroup = write("proc2/cgroup", "3:cpu,cpuacct:/docker/abc\n");
         write("cpu,cpuacct/cpu.cfs_quota_us", "20000\n");
         write("cpu,cpuacct/cpu.cfs_period_us", "100000\n");
-        write("cpu,cpuacct/cpuacct.usage", "9\n");
+        write("cpu,cpuacct/cpu.stat", "nr_periods 2\nnr_throttled 1\nthrottled_time 4\n");
         quota = CpuQuota.of(insideCgroup, inside).orElseThrow();
         assertThat(quota.cpus()).isEqualTo(0.2);
-        assertThat(quota.usageNanos()).isEqualTo(9);
+        assertThat(quota.throttledPeriods()).isEqualTo(1);
+
+        write("cpu,cpuacct/cpu.stat", "nr_periods 2\n");
+        assertThatThrownBy(quota::throttledPeriods).hasMessageContaining("no nr_throttled line in " + dir.resolve("cpu,cpuacct/cpu.stat"));
     }
 
     @Test
@@ -113,8 +113,9 @@ class CpuQuotaTest {
     }
 
     /**
-     * A real cgroup with a quota of half a CPU, and a shell loop spinning in it: the loop uses
-     * all of the quota, so there is no CPU to spare; stopped (SIGSTOP), it uses none.
+     * A real cgroup with a quota of half a CPU, and a shell loop spinning in it: the loop runs out
+     * of the quota in every period (the kernel throttles it), so there is no CPU to spare;
+     * stopped (SIGSTOP), it never runs out.
      */
     @Test
     void aRealCgroupSpinningAtItsQuotaLeavesNoCpuToSpare() throws Exception {
@@ -146,12 +147,11 @@ class CpuQuotaTest {
     }
 
     /**
-     * A cgroup of its own with a CPU quota, in the hierarchies this machine has: cgroup v1's cpu
-     * and cpuacct, or cgroup v2 with the cpu controller. Needs root, as CI has.
+     * A cgroup of its own with a CPU quota, in the hierarchy this machine has: cgroup v1's cpu,
+     * or cgroup v2 with the cpu controller. Needs root, as CI has.
      */
     private static final class LimitedGroup implements AutoCloseable {
         private static final Path V1_CPU = Path.of("/sys/fs/cgroup/cpu");
-        private static final Path V1_CPUACCT = Path.of("/sys/fs/cgroup/cpuacct");
         private static final Path V2 = Path.of("/sys/fs/cgroup");
 
         private final String name;
@@ -168,9 +168,6 @@ class CpuQuotaTest {
                     Path cpu = g.mkdir(V1_CPU.resolve(name));
                     Files.writeString(cpu.resolve("cpu.cfs_period_us"), Long.toString(periodMicros));
                     Files.writeString(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quotaMicros));
-                    if (!V1_CPUACCT.equals(V1_CPU) && Files.isDirectory(V1_CPUACCT) && !Files.exists(cpu.resolve("cpuacct.usage"))) {
-                        g.mkdir(V1_CPUACCT.resolve(name));
-                    }
                 } else if (Files.readString(V2.resolve("cgroup.controllers")).contains("cpu")) {
                     Files.writeString(V2.resolve("cgroup.subtree_control"), "+cpu");
                     Path cg = g.mkdir(V2.resolve(name));
