@@ -5,27 +5,24 @@ import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ServerConfig;
 import java.net.SocketTimeoutException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.SQLInvalidAuthorizationSpecException;
 import java.sql.SQLTimeoutException;
 import java.util.Locale;
 import java.util.Properties;
-import java.util.concurrent.Executor;
 
 /**
  * A check over SQL with one persistent connection per node, opened on first use and opened
  * again after any failure. Connect and socket timeouts equal the check timeout, so a node that
- * accepts TCP but never answers (SIGSTOP) costs one timeout, not a hung thread.
+ * accepts TCP but never answers (SIGSTOP) costs one timeout, not a hung thread; closing or
+ * aborting the check from another thread ends a check in flight at once ({@link SeverableConnection}).
  */
 abstract class JdbcCheck implements HealthCheck {
-
-    private static final Executor ABORT_INLINE = Runnable::run;
 
     protected final HealthConfig config;
     private final String url;
     private final Properties properties = new Properties();
-    private volatile Connection connection;
+    private final SeverableConnection connection = new SeverableConnection();
     private volatile boolean aborted;
 
     JdbcCheck(HealthConfig config, ServerConfig server) {
@@ -48,10 +45,9 @@ abstract class JdbcCheck implements HealthCheck {
     @Override
     public final CheckResult run() {
         try {
-            Connection c = connection;
+            Connection c = connection.get();
             if (c == null) {
-                c = DriverManager.getConnection(url, properties);
-                connection = c;
+                c = connection.open(url, properties);
             }
             return query(c);
         } catch (SQLException e) {
@@ -111,17 +107,9 @@ abstract class JdbcCheck implements HealthCheck {
         return s.replaceFirst("^\\(conn=\\d+\\)\\s*", "");
     }
 
+    /** From any thread: a check in flight fails at once, even against a node that stopped answering. */
     @Override
     public void close() {
-        Connection c = connection;
-        connection = null;
-        if (c != null) {
-            try {
-                // abort, not close: it does not wait for a node that stopped answering.
-                c.abort(ABORT_INLINE);
-            } catch (SQLException | RuntimeException ignored) {
-                // The connection is being thrown away either way.
-            }
-        }
+        connection.sever();
     }
 }

@@ -4,7 +4,6 @@ import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ServerConfig;
 import io.galeralb.config.WriterLeaseConfig;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.Executor;
 
 /**
  * The writer of one {@code balance: first} listener as recorded in the Galera cluster itself:
@@ -43,7 +41,6 @@ public final class WriterLease implements AutoCloseable {
         }
     }
 
-    private static final Executor ABORT_INLINE = Runnable::run;
     private static final int ER_DUP_ENTRY = 1062;
     private static final int ER_LOCK_DEADLOCK = 1213;
     private static final Duration MIN_TIMEOUT = Duration.ofSeconds(2);
@@ -54,8 +51,9 @@ public final class WriterLease implements AutoCloseable {
     private final String user;
     private final String holder;
     private final Properties properties = new Properties();
-    private Connection connection;
+    private final SeverableConnection connection = new SeverableConnection();
     private ServerConfig connectedTo;
+    private volatile boolean aborted;
 
     /**
      * @param key         the listener's name: instances sharing a lease must name the listener alike
@@ -155,14 +153,18 @@ public final class WriterLease implements AutoCloseable {
      * unreadable, so every UP node is tried before saying so.
      */
     private <T> T withConnection(List<ServerConfig> via, Work<T> work) throws UnavailableException {
-        if (connection != null && !via.contains(connectedTo)) {
+        if (aborted) {
+            throw new UnavailableException("writer lease closed");
+        }
+        if (connection.get() != null && !via.contains(connectedTo)) {
             close(); // its node is no longer UP: read and write through one that is
         }
         List<String> failures = new ArrayList<>();
         ServerConfig failed = null;
-        if (connection != null) {
+        Connection open = connection.get();
+        if (open != null) {
             try {
-                return work.run(connection);
+                return work.run(open);
             } catch (SQLException e) {
                 failed = connectedTo;
                 failures.add(connectedTo.name() + ": " + describe(e));
@@ -170,12 +172,14 @@ public final class WriterLease implements AutoCloseable {
             }
         }
         for (ServerConfig s : via) {
+            if (aborted) {
+                throw new UnavailableException("writer lease closed");
+            }
             if (s.equals(failed)) {
                 continue;
             }
             try {
-                open(s);
-                return work.run(connection);
+                return work.run(open(s));
             } catch (SQLException e) {
                 failures.add(s.name() + ": " + describe(e));
                 close();
@@ -185,14 +189,14 @@ public final class WriterLease implements AutoCloseable {
                 : "writer lease unreadable (" + String.join("; ", failures) + ")");
     }
 
-    private void open(ServerConfig s) throws SQLException {
-        connection = DriverManager.getConnection("jdbc:mariadb://" + s.address() + "/", properties);
+    private Connection open(ServerConfig s) throws SQLException {
+        Connection c = connection.open("jdbc:mariadb://" + s.address() + "/", properties);
         connectedTo = s;
-        try (Statement st = connection.createStatement()) {
+        try (Statement st = c.createStatement()) {
             // Causal reads: a change committed on any node is seen here before the read answers.
             st.execute("SET SESSION wsrep_sync_wait = 1");
-            if (tableExists()) {
-                return;
+            if (tableExists(c)) {
+                return c;
             }
             // Only where it is missing: a CREATE ... IF NOT EXISTS is replicated (a cluster-wide
             // DDL in total order) even when there is nothing to create.
@@ -206,10 +210,11 @@ public final class WriterLease implements AutoCloseable {
                     + "reason VARCHAR(512) NOT NULL DEFAULT '') ENGINE=InnoDB "
                     + "COMMENT='galera-lb: the writer of each balance: first listener; changed by compare-and-set on epoch'");
         }
+        return c;
     }
 
-    private boolean tableExists() throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(
+    private boolean tableExists(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
                 "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
             ps.setString(1, table.schema());
             ps.setString(2, table.table());
@@ -236,17 +241,18 @@ public final class WriterLease implements AutoCloseable {
         return reason.length() <= 512 ? reason : reason.substring(0, 509) + "...";
     }
 
+    /**
+     * Stops at once, from any thread: the statement in flight fails (a node that stopped
+     * answering would hold it until the socket timeout) and so does every later call.
+     */
+    public void abort() {
+        aborted = true;
+        connection.sever();
+    }
+
     @Override
     public void close() {
-        Connection c = connection;
-        connection = null;
+        connection.sever();
         connectedTo = null;
-        if (c != null) {
-            try {
-                c.abort(ABORT_INLINE);
-            } catch (SQLException | RuntimeException ignored) {
-                // Thrown away either way.
-            }
-        }
     }
 }

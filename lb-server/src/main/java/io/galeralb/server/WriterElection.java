@@ -71,7 +71,8 @@ final class WriterElection implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private final AtomicBoolean stepQueued = new AtomicBoolean();
     private final AtomicLong changes = new AtomicLong();
-    private WriterLease lease;
+    /** Replaced on this election's thread; aborted from the one that closes it. */
+    private volatile WriterLease lease;
     private WriterLeaseConfig leaseConfig;
     /** The writer a switchover on this instance chose; failback leaves it alone. */
     private Server switchedTo;
@@ -212,6 +213,9 @@ final class WriterElection implements AutoCloseable {
                 recorded = lease.read(via);
             }
         } catch (WriterLease.UnavailableException e) {
+            if (thread.isShutdown()) {
+                return; // closing: the lease was aborted under this step
+            }
             state = new State(state.writer(), state.noWriterReason(), state.since(), state.reason(), changes.get(),
                     Optional.empty(), Optional.of(e.getMessage()), state.checked());
             // Nothing says the writer changed: its open sessions go on, new ones are refused until
@@ -421,6 +425,10 @@ final class WriterElection implements AutoCloseable {
     @Override
     public void close() {
         thread.shutdownNow();
+        WriterLease inFlight = lease;
+        if (inFlight != null) {
+            inFlight.abort(); // a lease query to a node that stopped answering would hold the stop
+        }
         try {
             thread.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -193,6 +193,34 @@ class HealthClusterTest {
         record("SIGCONT to UP", awaitState(3, true, Duration.ofSeconds(90)));
     }
 
+    /**
+     * Stopping galera-lb does not wait for a check of a node that stopped answering: its
+     * timeout (here 60 s) is the check's, not the stop's.
+     */
+    @Test
+    void aStopDoesNotWaitForACheckHungOnAStoppedProcess() throws Exception {
+        int port = TestConfigs.freePort();
+        lb = GaleraLb.start(TestConfigs.parse(TestConfigs.clusterYaml(port, "")
+                .replace("timeout: " + Durations.format(TIMEOUT), "timeout: 60s")));
+        GaleraCluster.pauseNode(3);
+        try {
+            // The check running now, or the next (within an interval), waits on node3: no check
+            // of it completes for three intervals.
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                long checks = health(3).checks();
+                Thread.sleep(INTERVAL.multipliedBy(3).toMillis());
+                return health(3).checks() == checks;
+            });
+            GaleraLb stopping = lb;
+            lb = null;
+            CompletableFuture<Void> stop = CompletableFuture.runAsync(stopping::close);
+            await().atMost(Duration.ofSeconds(15)).until(stop::isDone);
+            stop.join();
+        } finally {
+            GaleraCluster.resumeNode(3);
+        }
+    }
+
     @Test
     void aKilledNodeIsDownAndComesBackOnlyOnceSynced() throws Exception {
         start("");

@@ -6,6 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.core.Server;
+import io.galeralb.config.Durations;
+import io.galeralb.config.ListenerConfig;
+import io.galeralb.config.ServerConfig;
+import io.galeralb.health.WriterLease;
 import io.galeralb.health.WriterLease.Lease;
 import java.io.IOException;
 import java.net.URI;
@@ -24,7 +28,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -365,6 +371,47 @@ class WriterLeaseClusterTest {
                 .hasMessageContaining("writer lease unreadable");
         assertThat(Objects.requireNonNull(a.lb().writerState("rw").orElseThrow().leaseError().orElse(null)))
                 .contains("denied");
+    }
+
+    /**
+     * Stopping galera-lb does not wait for a lease query to a node that stopped answering: the
+     * query's socket timeout is the health timeout (here 60 s, with an interval to match), and
+     * the stop aborts the connection under it.
+     */
+    @Test
+    void aLeaseQueryToAPausedNodeEndsAtOnceWhenTheLeaseIsAborted() throws Exception {
+        String yaml = TestConfigs.writerYaml(TestConfigs.freePort(), TestConfigs.freePort(), PREFERS_NODE1,
+                        "    writer-lease: { table: " + table + " }\n")
+                .replace("interval: " + Durations.format(TestConfigs.INTERVAL), "interval: 90s")
+                .replace("timeout: " + Durations.format(TestConfigs.TIMEOUT), "timeout: 60s");
+        ListenerConfig rw = TestConfigs.parse(yaml).listeners().get("rw");
+        assertThat(rw.effectiveHealth().timeout()).isEqualTo(Duration.ofSeconds(60));
+        List<ServerConfig> node1 = List.of(rw.servers().get("node1"));
+        WriterLease lease = new WriterLease("rw", rw.writerLease().orElseThrow(), rw.effectiveHealth(), "test");
+        try {
+            assertThat(lease.read(node1)).isEmpty(); // connected to node1, the table made
+            GaleraCluster.pauseNode(1);
+            CompletableFuture<Optional<Lease>> read = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return lease.read(node1);
+                } catch (WriterLease.UnavailableException e) {
+                    throw new CompletionException(e);
+                }
+            });
+            // Waits on node1 (for up to its 60 s socket timeout) ...
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> !read.isDone());
+            // ... until aborted, which does not wait for node1 either.
+            CompletableFuture<Void> abort = CompletableFuture.runAsync(lease::abort);
+            await().atMost(Duration.ofSeconds(10)).until(() -> abort.isDone() && read.isDone());
+            assertThatThrownBy(read::join).hasCauseInstanceOf(WriterLease.UnavailableException.class)
+                    .hasMessageContaining("writer lease closed");
+            assertThatThrownBy(() -> lease.read(List.of(rw.servers().get("node2"))))
+                    .as("and so is every later call").isInstanceOf(WriterLease.UnavailableException.class)
+                    .hasMessage("writer lease closed");
+        } finally {
+            lease.close();
+            GaleraCluster.resumeNode(1);
+        }
     }
 
     @Test

@@ -1,0 +1,55 @@
+package io.galeralb.health;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * One JDBC connection at a time (of a health check, of the writer lease) that any thread can
+ * cut off at once, in the middle of a statement or of the handshake: {@link #sever()} closes its
+ * socket, and the statement waiting on it fails.
+ *
+ * <p>Connector/J's {@code Connection.abort} does not do that while a statement runs: it first
+ * opens a second connection to the same server to send {@code KILL}, and against a server that
+ * stopped answering (SIGSTOP) that waits out the connect timeout: an abort took 60 s with a
+ * 60 s timeout. Nothing of the driver's needs releasing beyond the socket.
+ */
+final class SeverableConnection {
+
+    private volatile Socket socket;
+    private volatile Connection connection;
+
+    /** The open connection, or null. */
+    Connection get() {
+        return connection;
+    }
+
+    /** Opens a connection in place of the current one (which is severed); on the thread that will use it. */
+    Connection open(String url, Properties properties) throws SQLException {
+        sever();
+        Properties withSockets = new Properties();
+        withSockets.putAll(properties);
+        withSockets.setProperty("socketFactory", SeverableSocketFactory.class.getName());
+        Connection c = SeverableSocketFactory.capturing(s -> socket = s,
+                () -> DriverManager.getConnection(url, withSockets));
+        connection = c;
+        return c;
+    }
+
+    /** Closes the socket, from any thread, without waiting for the server. */
+    void sever() {
+        Socket s = socket;
+        socket = null;
+        connection = null;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // Closed either way.
+            }
+        }
+    }
+}
