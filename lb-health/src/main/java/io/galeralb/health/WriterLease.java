@@ -162,12 +162,13 @@ public final class WriterLease implements AutoCloseable {
         List<String> failures = new ArrayList<>();
         ServerConfig failed = null;
         Connection open = connection.get();
-        if (open != null) {
+        ServerConfig openTo = connectedTo;
+        if (open != null && openTo != null) {
             try {
                 return work.run(open);
             } catch (SQLException e) {
-                failed = connectedTo;
-                failures.add(connectedTo.name() + ": " + describe(e));
+                failed = openTo;
+                failures.add(openTo.name() + ": " + describe(e));
                 close();
             }
         }
