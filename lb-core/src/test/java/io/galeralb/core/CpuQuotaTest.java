@@ -66,7 +66,7 @@ class CpuQuotaTest {
         Path cgroup = write("proc/cgroup", "0::/\n");
         Path mountinfo = write("proc/mountinfo", mountinfoLine(41, "/", "sys", "cgroup2", "rw"));
         write("sys/cpu.max", "200000 100000\n");
-                assertThat(CpuQuota.of(cgroup, mountinfo).orElseThrow().cpus()).isEqualTo(2.0);
+        assertThat(CpuQuota.of(cgroup, mountinfo).orElseThrow().cpus()).isEqualTo(2.0);
 
         write("sys/cpu.max", "max 100000\n");
         assertThat(CpuQuota.of(cgroup, mountinfo)).isEmpty();

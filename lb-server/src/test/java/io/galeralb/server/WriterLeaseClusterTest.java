@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.jr.ob.JSON;
-import io.galeralb.core.Server;
 import io.galeralb.config.Durations;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.ServerConfig;
+import io.galeralb.core.Server;
 import io.galeralb.health.WriterLease;
 import io.galeralb.health.WriterLease.Lease;
 import java.io.IOException;
