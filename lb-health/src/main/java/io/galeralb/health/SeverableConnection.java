@@ -5,6 +5,7 @@ import java.net.Socket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
 import java.util.Properties;
 
 /**
@@ -21,6 +22,8 @@ final class SeverableConnection {
 
     private volatile Socket socket;
     private volatile Connection connection;
+    /** Set by {@link #sever()}: a socket the driver creates after it is closed at once. */
+    private volatile boolean severed;
 
     /** The open connection, or null. */
     Connection get() {
@@ -30,26 +33,40 @@ final class SeverableConnection {
     /** Opens a connection in place of the current one (which is severed); on the thread that will use it. */
     Connection open(String url, Properties properties) throws SQLException {
         sever();
+        severed = false;
         Properties withSockets = new Properties();
         withSockets.putAll(properties);
         withSockets.setProperty("socketFactory", SeverableSocketFactory.class.getName());
-        Connection c = SeverableSocketFactory.capturing(s -> socket = s,
-                () -> DriverManager.getConnection(url, withSockets));
+        Connection c = SeverableSocketFactory.capturing(s -> {
+            socket = s;
+            if (severed) {
+                closeQuietly(s); // severed while the driver was still making it
+            }
+        }, () -> DriverManager.getConnection(url, withSockets));
         connection = c;
+        if (severed) {
+            sever();
+            throw new SQLNonTransientConnectionException("connection cut off while it was being opened");
+        }
         return c;
     }
 
     /** Closes the socket, from any thread, without waiting for the server. */
     void sever() {
+        severed = true;
         Socket s = socket;
         socket = null;
         connection = null;
         if (s != null) {
-            try {
-                s.close();
-            } catch (IOException ignored) {
-                // Closed either way.
-            }
+            closeQuietly(s);
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // Closed either way.
         }
     }
 }
