@@ -27,9 +27,10 @@ import org.slf4j.LoggerFactory;
  * CPU: at 8 and 32 client threads, with every core taken, polling for 50 µs cut the same
  * benchmark from 38-41k to 26-35k queries/s. Under a CPU quota (a container's CPU limit) it
  * also stops for a while each time galera-lb's cgroup runs out of its quota: polling spends the
- * quota, and a cgroup over it is stopped until the period ends. An idle thread never polls (only the window
- * after its own I/O), so a quiet galera-lb stays asleep. HAProxy's {@code busy-polling} is the
- * same idea without the window or the pressure check (its threads never sleep), and off by default.
+ * quota, and a cgroup over it is stopped until the period ends. An idle thread never polls
+ * (only the window after its own I/O), so a quiet galera-lb stays asleep. HAProxy's
+ * {@code busy-polling} is the same idea without the window or the pressure check (its threads
+ * never sleep), and off by default.
  */
 final class BusyPoll implements AutoCloseable {
 

@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * ({@code /proc/pressure/cpu}, Linux 4.20 and later): the share of wall time during which some
  * runnable task waited for a CPU, which must be below {@link #LOW}; and, under a CPU quota
  * ({@link CpuQuota}, a container's CPU limit), that galera-lb's cgroup has not run out of its
- * quota for {@link #QUOTA_QUIET_MILLIS} ms. Sampled every
- * {@link #PERIOD_MILLIS} ms on a thread of its own, since reading a file is not for an event loop.
+ * quota for {@link #QUOTA_QUIET_MILLIS} ms. Sampled every {@link #PERIOD_MILLIS} ms on a thread
+ * of its own, since reading a file is not for an event loop.
  *
  * <p>On a 2-core machine with sysbench, MariaDB and galera-lb the pressure was 8-19% at one client
  * thread, 95-100% at 8 and 32, when every core is taken.

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.function.Consumer;
 import javax.net.SocketFactory;
 
@@ -18,7 +20,7 @@ public final class SeverableSocketFactory extends SocketFactory {
     private static final ThreadLocal<Consumer<Socket>> OPENING = new ThreadLocal<>();
 
     /** Runs {@code open} with every socket this thread creates meanwhile handed to {@code created}. */
-    static <T, E extends Exception> T capturing(Consumer<Socket> created, Opener<T, E> open) throws E {
+    static Connection capturing(Consumer<Socket> created, Opener open) throws SQLException {
         OPENING.set(created);
         try {
             return open.open();
@@ -27,8 +29,8 @@ public final class SeverableSocketFactory extends SocketFactory {
         }
     }
 
-    interface Opener<T, E extends Exception> {
-        T open() throws E;
+    interface Opener {
+        Connection open() throws SQLException;
     }
 
     @Override
