@@ -92,7 +92,7 @@ final class Loopback {
         }
         ListenerConfig config = new ListenerConfig("bench", new HostPort("127.0.0.1", port), Balance.LEASTCONN,
                 100_000, new Timeouts(Duration.ofSeconds(5), IdleTimeout.of(Duration.ofHours(1)),
-                IdleTimeout.of(Duration.ofHours(1))), Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(),
+                IdleTimeout.of(Duration.ofHours(1)), Timeouts.DEFAULT_FIN), Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(),
                 Map.of("backend", server));
         try {
             return proxy.bind(config);

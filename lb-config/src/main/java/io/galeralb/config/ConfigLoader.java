@@ -20,6 +20,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -46,7 +48,7 @@ public final class ConfigLoader {
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "failback",
                     "writer-lease", "servers");
-    private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle");
+    private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle", "fin-timeout");
     private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority");
     private static final Set<String> WRITER_LEASE_KEYS = Set.of("schema", "table", "user", "password",
             "password-env", "password-file");
@@ -68,6 +70,10 @@ public final class ConfigLoader {
     }
 
     private static final Duration ONE_MS = Duration.ofMillis(1);
+    private static final Duration ONE_DAY = Duration.ofDays(1);
+    /** A top-level {@code lock-file:} line, for files that are not valid YAML as a whole. */
+    private static final Pattern LOCK_FILE_LINE =
+            Pattern.compile("lock-file:\\s*[\"']?([^\"'#\\s][^\"'#]*?)[\"']?\\s*(#.*)?");
 
     private ConfigLoader() {
     }
@@ -82,9 +88,11 @@ public final class ConfigLoader {
         String name = file.toString();
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = TrustedFiles.read(file, TrustedFiles.MAX_CONFIG_BYTES, false, "configuration file");
         } catch (NoSuchFileException e) {
             throw single(name, "file not found");
+        } catch (TrustedFiles.Untrusted e) {
+            throw single(name, e.getMessage());
         } catch (IOException e) {
             throw single(name, "cannot read file: " + e.getMessage());
         }
@@ -120,7 +128,14 @@ public final class ConfigLoader {
      * errors); the default one when the file names none or cannot be read at all.
      */
     public static Path lockFileOf(Path file) {
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        String text;
+        try {
+            text = new String(TrustedFiles.read(file, TrustedFiles.MAX_CONFIG_BYTES, false, "configuration file"),
+                    StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return GaleraLbConfig.defaultLockFile(file.toString());
+        }
+        try (Reader r = new StringReader(text)) {
             Node root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(r);
             if (root instanceof MappingNode m) {
                 for (NodeTuple t : m.getValue()) {
@@ -130,10 +145,14 @@ public final class ConfigLoader {
                     }
                 }
             }
+            return GaleraLbConfig.defaultLockFile(file.toString());
         } catch (IOException | RuntimeException e) {
-            // Not readable, or not YAML enough to name a lock file (YAMLException is a RuntimeException).
+            // Not YAML enough to compose (YAMLException is a RuntimeException): a top-level
+            // 'lock-file:' line still says where the running instance is.
+            return text.lines().map(LOCK_FILE_LINE::matcher).filter(Matcher::matches).findFirst()
+                    .map(m -> Path.of(m.group(1)))
+                    .orElseGet(() -> GaleraLbConfig.defaultLockFile(file.toString()));
         }
-        return GaleraLbConfig.defaultLockFile(file.toString());
     }
 
     private static boolean ownerOnly(Path file) {
@@ -182,8 +201,8 @@ public final class ConfigLoader {
     private static GaleraLbConfig readTop(YamlMapping top, String name, YamlMapping.Problems problems,
                                           Context context) {
         top.rejectUnknownKeys(TOP_KEYS);
-        Duration grace = top.duration("shutdown-grace", GaleraLbConfig.DEFAULT_SHUTDOWN_GRACE, Duration.ZERO);
-        Duration drain = top.duration("drain-timeout", GaleraLbConfig.DEFAULT_DRAIN_TIMEOUT, Duration.ZERO);
+        Duration grace = top.duration("shutdown-grace", GaleraLbConfig.DEFAULT_SHUTDOWN_GRACE, Duration.ZERO, ONE_DAY);
+        Duration drain = top.duration("drain-timeout", GaleraLbConfig.DEFAULT_DRAIN_TIMEOUT, Duration.ZERO, ONE_DAY);
         Path lockFile = top.convert("lock-file", Path::of).orElse(GaleraLbConfig.defaultLockFile(name));
         OptionalInt ioThreads = top.value("io-threads").isPresent()
                 ? OptionalInt.of(top.integer("io-threads", 1, 1, GaleraLbConfig.MAX_IO_THREADS)) : OptionalInt.empty();
@@ -194,13 +213,17 @@ public final class ConfigLoader {
         HostPort adminBind = admin.flatMap(a -> a.convert("bind", HostPort::parse)).orElse(GaleraLbConfig.DEFAULT_ADMIN_BIND);
         Optional<Secret> adminToken = admin.flatMap(a -> a.convert("token-file", Path::of).flatMap(f -> {
             try {
-                String token = Files.readString(f, StandardCharsets.UTF_8).strip();
+                String token = new String(TrustedFiles.read(f, TrustedFiles.MAX_SECRET_BYTES, true, "token file"),
+                        StandardCharsets.UTF_8).strip();
                 if (token.length() < 16) {
                     problems.add(a.value("token-file").orElseThrow(), a.child("token-file"),
                             "the token in " + f + " is shorter than 16 characters");
                     return Optional.empty();
                 }
                 return Optional.of(new Secret("file " + f, token));
+            } catch (TrustedFiles.Untrusted | NoSuchFileException e) {
+                problems.add(a.value("token-file").orElseThrow(), a.child("token-file"), e.getMessage());
+                return Optional.empty();
             } catch (IOException e) {
                 problems.add(a.value("token-file").orElseThrow(), a.child("token-file"),
                         "cannot read token file " + f + ": " + e.getMessage());
@@ -344,9 +367,10 @@ public final class ConfigLoader {
         t.rejectUnknownKeys(TIMEOUT_KEYS);
         Timeouts d = Timeouts.DEFAULTS;
         return new Timeouts(
-                t.duration("connect", d.connect(), ONE_MS),
+                t.duration("connect", d.connect(), ONE_MS, Timeouts.MAX_CONNECT),
                 t.convert("client-idle", ConfigLoader::idle).orElse(d.clientIdle()),
-                t.convert("server-idle", ConfigLoader::idle).orElse(d.serverIdle()));
+                t.convert("server-idle", ConfigLoader::idle).orElse(d.serverIdle()),
+                t.duration("fin-timeout", d.fin(), Duration.ofMillis(100), Timeouts.MAX_FIN));
     }
 
     private static HealthConfig readHealth(YamlMapping h, YamlMapping.Problems problems, Context context) {
@@ -357,9 +381,11 @@ public final class ConfigLoader {
             problems.add(h.node(), h.child("user"), "a " + type.yamlName() + " check needs a user");
         }
         Secret password = readPassword(h, problems, context);
-        Duration interval = h.duration("interval", HealthConfig.DEFAULT_INTERVAL, Duration.ofMillis(100));
-        Duration fastInterval = h.duration("fast-interval", interval, Duration.ofMillis(100));
-        Duration timeout = h.duration("timeout", HealthConfig.DEFAULT_TIMEOUT, Duration.ofMillis(10));
+        Duration interval = h.duration("interval", HealthConfig.DEFAULT_INTERVAL, Duration.ofMillis(100),
+                HealthConfig.MAX_INTERVAL);
+        Duration fastInterval = h.duration("fast-interval", interval, Duration.ofMillis(100), HealthConfig.MAX_INTERVAL);
+        Duration timeout = h.duration("timeout", HealthConfig.DEFAULT_TIMEOUT, Duration.ofMillis(10),
+                HealthConfig.MAX_TIMEOUT);
         int rise = h.integer("rise", HealthConfig.DEFAULT_RISE, 1, 100);
         int fall = h.integer("fall", HealthConfig.DEFAULT_FALL, 1, 100);
         DonorPolicy donor = h.word("available-when-donor", DONOR_POLICIES, DonorPolicy.LAST_NODE);
@@ -407,11 +433,12 @@ public final class ConfigLoader {
             default: {
                 Path file = Path.of(text.get());
                 try {
-                    String value = Files.readString(file, StandardCharsets.UTF_8);
+                    String value = new String(TrustedFiles.read(file, TrustedFiles.MAX_SECRET_BYTES, true,
+                            "password file"), StandardCharsets.UTF_8);
                     // A trailing newline is what editors and `echo` add, never part of the password.
                     return new Secret("file " + file, value.endsWith("\n") ? value.stripTrailing() : value);
-                } catch (NoSuchFileException e) {
-                    problems.add(at, h.child(key), "password file " + file + " does not exist");
+                } catch (NoSuchFileException | TrustedFiles.Untrusted e) {
+                    problems.add(at, h.child(key), e.getMessage());
                 } catch (IOException e) {
                     problems.add(at, h.child(key), "cannot read password file " + file + ": " + e.getMessage());
                 }
@@ -424,6 +451,10 @@ public final class ConfigLoader {
         IdleTimeout t = IdleTimeout.parse(text);
         if (t.fixed().filter(d -> d.compareTo(Duration.ofSeconds(1)) < 0).isPresent()) {
             throw new IllegalArgumentException("must be at least 1s or auto, got " + text);
+        }
+        if (t.fixed().filter(d -> d.compareTo(Timeouts.MAX_IDLE) > 0).isPresent()) {
+            throw new IllegalArgumentException("must be at most " + Durations.format(Timeouts.MAX_IDLE)
+                    + " or auto, got " + text);
         }
         return t;
     }

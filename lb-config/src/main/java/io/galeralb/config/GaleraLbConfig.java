@@ -54,15 +54,16 @@ public record GaleraLbConfig(String source, HostPort adminBind, Optional<Secret>
     }
 
     /**
-     * The lock file of a configuration that does not name one: in the temporary directory, named
-     * after the configuration file's absolute path, so the same file always maps to the same lock.
+     * The lock file of a configuration that does not name one: in the private runtime directory
+     * ({@link TrustedFiles#runtimeDirectory}), named after the configuration file's absolute path,
+     * so the same file always maps to the same lock.
      */
     public static Path defaultLockFile(String configSource) {
         String absolute = Path.of(configSource).toAbsolutePath().normalize().toString();
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(absolute.getBytes(StandardCharsets.UTF_8));
-            return Path.of(System.getProperty("java.io.tmpdir"),
-                    "galera-lb-" + HexFormat.of().formatHex(digest, 0, 6) + ".lock");
+            return TrustedFiles.runtimeDirectory(System.getenv())
+                    .resolve("galera-lb-" + HexFormat.of().formatHex(digest, 0, 6) + ".lock");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }

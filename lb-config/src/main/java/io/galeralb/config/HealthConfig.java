@@ -36,6 +36,8 @@ public record HealthConfig(
 
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
+    public static final Duration MAX_INTERVAL = Duration.ofHours(1);
+    public static final Duration MAX_TIMEOUT = Duration.ofMinutes(5);
     public static final int DEFAULT_RISE = 2;
     public static final int DEFAULT_FALL = 3;
 

@@ -15,17 +15,25 @@ import java.util.Objects;
  *                   the server says nothing) before galera-lb closes it; {@code auto}: no limit
  *                   (MySQL never drops a session during its own query; a hung node is the health
  *                   checks' to take out)
+ * @param fin        how long a session may stay idle once one side has closed its end (HAProxy's
+ *                   {@code timeout client-fin} and {@code server-fin}): a peer that never closes its
+ *                   own end holds a connection slot for this long at most, not for an idle timeout
  */
-public record Timeouts(Duration connect, IdleTimeout clientIdle, IdleTimeout serverIdle) {
+public record Timeouts(Duration connect, IdleTimeout clientIdle, IdleTimeout serverIdle, Duration fin) {
 
     /** MySQL's own default {@code wait_timeout}: a proxy must not be the first to close an idle session. */
     public static final Duration DEFAULT_IDLE = Duration.ofHours(8);
+    public static final Duration DEFAULT_FIN = Duration.ofSeconds(5);
     public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(5), IdleTimeout.of(DEFAULT_IDLE),
-            IdleTimeout.of(DEFAULT_IDLE));
+            IdleTimeout.of(DEFAULT_IDLE), DEFAULT_FIN);
+    public static final Duration MAX_CONNECT = Duration.ofMinutes(5);
+    public static final Duration MAX_IDLE = Duration.ofDays(30);
+    public static final Duration MAX_FIN = Duration.ofHours(1);
 
     public Timeouts {
         Objects.requireNonNull(connect, "connect");
         Objects.requireNonNull(clientIdle, "clientIdle");
         Objects.requireNonNull(serverIdle, "serverIdle");
+        Objects.requireNonNull(fin, "fin");
     }
 }

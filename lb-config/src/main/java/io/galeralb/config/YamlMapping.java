@@ -140,18 +140,14 @@ final class YamlMapping {
         });
     }
 
-    Duration duration(String key, Duration defaultValue, Duration min) {
-        return duration(key, defaultValue, min, null);
-    }
-
-    /** As {@link #duration(String, Duration, Duration)}, and at most {@code max} unless that is null. */
+    /** A duration from {@code min} to {@code max}: every duration has a range, so none overflows where it is used. */
     Duration duration(String key, Duration defaultValue, Duration min, Duration max) {
         return convert(key, text -> {
             Duration d = Durations.parse(text);
             if (d.compareTo(min) < 0) {
                 throw new IllegalArgumentException("must be at least " + Durations.format(min) + ", got " + text);
             }
-            if (max != null && d.compareTo(max) > 0) {
+            if (d.compareTo(max) > 0) {
                 throw new IllegalArgumentException("must be at most " + Durations.format(max) + ", got " + text);
             }
             return d;

@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
@@ -56,7 +58,7 @@ class ConfigLoaderTest {
         assertThat(app.balance()).isEqualTo(Balance.LEASTCONN);
         assertThat(app.maxConnections()).isEqualTo(2000);
         assertThat(app.timeouts()).isEqualTo(new Timeouts(Duration.ofMillis(500), IdleTimeout.of(Duration.ofMinutes(1)),
-                IdleTimeout.of(Duration.ofHours(8))));
+                IdleTimeout.of(Duration.ofHours(8)), Timeouts.DEFAULT_FIN));
         assertThat(app.servers().keySet()).containsExactly("db-node-1", "db-node-2", "db-node-3");
         assertThat(app.servers().get("db-node-2").address()).isEqualTo(new HostPort("fd00::12", 3306));
         assertThat(app.servers().get("db-node-2").weight()).isEqualTo(2);
@@ -393,6 +395,7 @@ class ConfigLoaderTest {
     void passwordFileIsReadWithoutItsTrailingNewline(@TempDir Path dir) throws Exception {
         Path pw = dir.resolve("check.password");
         Files.writeString(pw, "pa ss\n");
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
         GaleraLbConfig c = ConfigLoader.parse("t.yaml", WITH_PASSWORD.formatted("password-file: " + pw));
         assertThat(c.listeners().get("app").health().orElseThrow().password().value()).isEqualTo("pa ss");
         ConfigError missing = single(WITH_PASSWORD.formatted("password-file: " + dir.resolve("nope")));
@@ -453,6 +456,7 @@ class ConfigLoaderTest {
         assertThat(remote.message()).contains("reachable from other hosts: set admin.token-file");
         Path token = dir.resolve("admin.token");
         Files.writeString(token, "0123456789abcdef0123\n");
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
         GaleraLbConfig withToken = ConfigLoader.parse("t.yaml", "admin: { bind: 0.0.0.0:9307, token-file: " + token
                 + " }\n" + WITH_PASSWORD.formatted("type: tcp"));
         assertThat(withToken.adminToken().orElseThrow().value()).isEqualTo("0123456789abcdef0123");
@@ -491,6 +495,69 @@ class ConfigLoaderTest {
         assertThat(ConfigLoader.lockFileOf(f)).isEqualTo(Path.of("/run/x.lock"));
         Files.writeString(f, "{{{ not yaml");
         assertThat(ConfigLoader.lockFileOf(f)).isEqualTo(GaleraLbConfig.defaultLockFile(f.toString()));
+    }
+
+    @Test
+    void aFileThatIsNotValidYamlStillNamesItsLockFile(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("lb.yaml");
+        Files.writeString(f, "listeners: [ unclosed\nlock-file: '/run/y.lock'   # here\n");
+        assertThat(ConfigLoader.lockFileOf(f)).isEqualTo(Path.of("/run/y.lock"));
+    }
+
+    @Test
+    void everyDurationHasARangeCheckedAtLoadSoThatNoneOverflowsWhereItIsUsed() {
+        Map<String, String> tooLong = new LinkedHashMap<>();
+        tooLong.put("timeouts: { client-idle: 999999999d }", "listeners.app.timeouts.client-idle: must be at most 30d or auto");
+        tooLong.put("timeouts: { server-idle: 106752d }", "listeners.app.timeouts.server-idle: must be at most 30d or auto");
+        tooLong.put("timeouts: { connect: 1h }", "listeners.app.timeouts.connect: must be at most 5m");
+        tooLong.put("timeouts: { fin-timeout: 2h }", "listeners.app.timeouts.fin-timeout: must be at most 1h");
+        tooLong.put("health: { type: tcp, timeout: 30d }", "listeners.app.health.timeout: must be at most 5m");
+        tooLong.put("health: { type: tcp, interval: 2d }", "listeners.app.health.interval: must be at most 1h");
+        for (Map.Entry<String, String> e : tooLong.entrySet()) {
+            String yaml = """
+                    listeners:
+                      app:
+                        bind: 127.0.0.1:3307
+                        %s
+                        servers: { n1: { address: 127.0.0.1:3306 } }
+                    """.formatted(e.getKey());
+            ConfigError error = single(yaml);
+            assertThat(error.line()).as(e.getKey()).isEqualTo(4);
+            assertThat(error.key() + ": " + error.message()).as(e.getKey()).startsWith(e.getValue());
+        }
+        for (String top : List.of("shutdown-grace: 2d", "drain-timeout: 999999999d")) {
+            assertThat(single(top + "\n" + WITH_PASSWORD.formatted("type: tcp")).message()).as(top)
+                    .contains("must be at most 1d");
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void secretFilesAreSmallPrivateRegularFilesAndNothingBlocksOrFillsMemory(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        Path big = dir.resolve("big");
+        Files.write(big, new byte[5000]);
+        Files.setPosixFilePermissions(big, PosixFilePermissions.fromString("rw-------"));
+        Path shared = dir.resolve("shared");
+        Files.writeString(shared, "0123456789abcdef0123\n");
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-r--r--"));
+        Map<Path, String> bad = new LinkedHashMap<>();
+        bad.put(fifo, "is not a regular file");
+        bad.put(Path.of("/dev/zero"), "is not a regular file");
+        bad.put(big, "is 5000 bytes; at most 4096 are read");
+        bad.put(shared, "is accessible to group or others (mode rw-r--r--): chmod 600 it");
+        for (Map.Entry<Path, String> e : bad.entrySet()) {
+            assertThat(single(WITH_PASSWORD.formatted("password-file: " + e.getKey())).message()).as(e.getKey().toString())
+                    .startsWith("password file " + e.getKey()).contains(e.getValue());
+            assertThat(single("admin: { token-file: " + e.getKey() + " }\n" + WITH_PASSWORD.formatted("type: tcp"))
+                    .message()).as(e.getKey().toString()).startsWith("token file " + e.getKey()).contains(e.getValue());
+        }
+        for (Path config : List.of(fifo, Path.of("/dev/zero"))) {
+            assertThatThrownBy(() -> ConfigLoader.load(config)).as(config.toString())
+                    .hasMessageContaining("configuration file " + config + " is not a regular file");
+            assertThat(ConfigLoader.lockFileOf(config)).isEqualTo(GaleraLbConfig.defaultLockFile(config.toString()));
+        }
     }
 
     @Test

@@ -81,6 +81,7 @@ public final class Listener {
     private final LongAdder refusedNoServer = new LongAdder();
     private final LongAdder refusedNoSocket = new LongAdder();
     private final LongAdder refusedMaxConnections = new LongAdder();
+    private final LongAdder closedByFinTimeout = new LongAdder();
     private volatile SessionObserver observer = SessionObserver.NONE;
     private volatile boolean accepting = true;
     private final Transport transport;
@@ -230,6 +231,15 @@ public final class Listener {
     void refusedNoSocket(String why) {
         refusedNoSocket.increment();
         logRefused(why);
+    }
+
+    void countFinTimeout() {
+        closedByFinTimeout.increment();
+    }
+
+    /** Sessions closed because one side had ended and the other stayed idle for fin-timeout. */
+    public long closedByFinTimeout() {
+        return closedByFinTimeout.sum();
     }
 
     /** Clients refused because galera-lb could open no socket to a server (out of file descriptors). */

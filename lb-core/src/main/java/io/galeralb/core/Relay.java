@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *       so a slow client never makes the proxy hold a large result set in memory.</li>
  *   <li>Half-close: end of input on one side becomes a shutdown of output on the other; the
  *       session closes when both directions are done (the second end of input closes its
- *       channel directly, and that channel's handler closes the other once flushed).</li>
+ *       channel directly, and that channel's handler closes the other once flushed), or when it
+ *       has been idle for fin-timeout since (see {@link Session#halfClosed}).</li>
  * </ul>
  */
 abstract class Relay extends ChannelInboundHandlerAdapter {
@@ -88,6 +89,7 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
                 return;
             }
             endOutput(peer);
+            session.halfClosed();
             return;
         }
         ctx.fireUserEventTriggered(evt);

@@ -67,6 +67,8 @@ final class Session {
     private boolean settled;
     /** Whether {@link #clientClosed} has run: after a move it can be reached twice (see {@link #arrived}). */
     private boolean ended;
+    /** Whether one side has ended its stream while the other is open: fin-timeout applies. */
+    private boolean halfClosed;
 
     Session(Listener listener, ListenerConfig config, ServerPool pool, Channel client) {
         this.listener = listener;
@@ -177,6 +179,7 @@ final class Session {
         }
         if (clientInputEnded) {
             Relay.endOutput(backend);
+            halfClosed();
         } else {
             client.config().setAutoRead(true);
         }
@@ -266,13 +269,42 @@ final class Session {
         idleCheck = client.eventLoop().schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * One side has ended its stream and the other not yet: from now on the session may stay idle
+     * for fin-timeout only, so that a peer that never closes its end (or a flood of them) cannot
+     * hold a connection slot for an idle timeout. Bytes still flowing the open way keep it alive.
+     */
+    void halfClosed() {
+        if (halfClosed || backend == null) {
+            return;
+        }
+        halfClosed = true;
+        lastActivityNanos = System.nanoTime();
+        if (idleCheck != null) {
+            idleCheck.cancel(false);
+        }
+        scheduleIdleCheck(config.timeouts().fin().toNanos());
+    }
+
     private void checkIdle() {
         if (!client.isActive()) {
             return;
         }
         Timeouts t = config.timeouts();
-        long limit = awaitingServer ? serverIdleNanos(t) : clientIdleNanos(t);
         long idle = System.nanoTime() - lastActivityNanos;
+        if (halfClosed) {
+            long fin = t.fin().toNanos();
+            if (idle >= fin) {
+                log.debug("{}: closing half-closed session {} -> {}: fin-timeout {} reached", config.name(),
+                        client.remoteAddress(), server, Durations.format(t.fin()));
+                listener.countFinTimeout();
+                client.close();
+            } else {
+                scheduleIdleCheck(fin - idle);
+            }
+            return;
+        }
+        long limit = awaitingServer ? serverIdleNanos(t) : clientIdleNanos(t);
         if (idle >= limit) {
             log.debug("{}: closing session {} -> {}: {} {} reached", config.name(), client.remoteAddress(),
                     server, awaitingServer ? "server-idle" : "client-idle",

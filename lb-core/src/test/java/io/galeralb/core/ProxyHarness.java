@@ -64,7 +64,7 @@ final class ProxyHarness implements AutoCloseable {
     static final class Builder {
         private final Map<String, ServerConfig> servers = new LinkedHashMap<>();
         private Timeouts timeouts = new Timeouts(Duration.ofSeconds(5), IdleTimeout.of(Duration.ofHours(1)),
-                IdleTimeout.of(Duration.ofHours(1)));
+                IdleTimeout.of(Duration.ofHours(1)), Timeouts.DEFAULT_FIN);
         private int maxConnections = 1000;
         private Balance balance = Balance.LEASTCONN;
         private Duration settle = Duration.ofNanos(IoLoops.SETTLE_NANOS);
@@ -77,7 +77,12 @@ final class ProxyHarness implements AutoCloseable {
         }
 
         Builder timeouts(Duration connect, Duration clientIdle, Duration serverIdle) {
-            timeouts = new Timeouts(connect, IdleTimeout.of(clientIdle), IdleTimeout.of(serverIdle));
+            timeouts = new Timeouts(connect, IdleTimeout.of(clientIdle), IdleTimeout.of(serverIdle), timeouts.fin());
+            return this;
+        }
+
+        Builder finTimeout(Duration fin) {
+            timeouts = new Timeouts(timeouts.connect(), timeouts.clientIdle(), timeouts.serverIdle(), fin);
             return this;
         }
 

@@ -413,6 +413,51 @@ class RelayTest {
     }
 
     @Test
+    void clientsThatNeverCloseAfterTheServerHasClosedHoldTheirSlotsForFinTimeoutOnly() throws Exception {
+        // As MariaDB does with a garbage packet: an error, then its end of the stream. The clients
+        // read it all and keep their sockets open, as a flood of them would to lock real clients out.
+        try (TestBackend backend = new TestBackend(s -> s.getOutputStream().write("ERR".getBytes(StandardCharsets.US_ASCII)));
+             ProxyHarness proxy = ProxyHarness.builder().maxConnections(20).finTimeout(Duration.ofSeconds(1))
+                     .server("b", backend.port()).start()) {
+            List<Socket> holders = new ArrayList<>();
+            try {
+                for (int i = 0; i < 20; i++) {
+                    Socket c = proxy.connect();
+                    holders.add(c);
+                    assertThat(c.getInputStream().readAllBytes()).asString(StandardCharsets.US_ASCII).isEqualTo("ERR");
+                }
+                await().until(() -> proxy.listener.activeSessions() == 0);
+                assertThat(proxy.listener.closedByFinTimeout()).isEqualTo(20);
+                try (Socket real = proxy.connect()) {
+                    assertThat(real.getInputStream().readAllBytes()).as("a slot is free again")
+                            .asString(StandardCharsets.US_ASCII).isEqualTo("ERR");
+                }
+            } finally {
+                for (Socket c : holders) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aServerThatNeverClosesAfterItsClientHasClosedIsCutAfterFinTimeout() throws Exception {
+        try (TestBackend backend = new TestBackend(s -> {
+            s.getInputStream().readAllBytes();
+            Thread.sleep(60_000); // never answers, never closes
+        });
+             ProxyHarness proxy = ProxyHarness.builder().finTimeout(Duration.ofSeconds(1)).server("b", backend.port())
+                     .start();
+             Socket client = proxy.connect()) {
+            client.getOutputStream().write(1);
+            client.shutdownOutput();
+            assertThat(client.getInputStream().read()).as("closed by galera-lb, not by the read timeout").isEqualTo(-1);
+            await().until(() -> proxy.listener.activeSessions() == 0);
+            assertThat(proxy.listener.closedByFinTimeout()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void maxConnectionsAnswersTooManyConnections() throws Exception {
         try (TestBackend backend = new TestBackend(s -> {
             s.getOutputStream().write('!');

@@ -336,6 +336,7 @@ final class Instance implements AutoCloseable {
             lm.put("refused-no-server", l.refusedNoServer());
             lm.put("refused-max-connections", l.refusedMaxConnections());
             lm.put("refused-no-socket", l.refusedNoSocket());
+            lm.put("closed-fin-timeout", l.closedByFinTimeout());
             lb.writerState(l.name()).ifPresent(w -> lm.put("writer", writerStatus(w)));
             Map<String, ServerHealth> health = lb.health(l.name()).snapshot();
             List<Object> servers = new ArrayList<>();

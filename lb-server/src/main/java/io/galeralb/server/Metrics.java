@@ -179,7 +179,10 @@ final class Metrics {
                         .description("sessions open on the listener").register(registry),
                 refused(l, tags, "no-server", Listener::refusedNoServer),
                 refused(l, tags, "max-connections", Listener::refusedMaxConnections),
-                refused(l, tags, "no-socket", Listener::refusedNoSocket));
+                refused(l, tags, "no-socket", Listener::refusedNoSocket),
+                FunctionCounter.builder("galera.lb.sessions.closed", l, Listener::closedByFinTimeout).tags(tags)
+                        .tag("reason", "fin-timeout")
+                        .description("sessions galera-lb closed, by reason").register(registry));
     }
 
     /** {@code galera_lb_refused_total{reason=...}} of one listener. */

@@ -5,6 +5,7 @@ import io.galeralb.config.ConfigLoader;
 import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.HostPort;
 import io.galeralb.config.ListenerConfig;
+import io.galeralb.config.TrustedFiles;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -155,7 +156,8 @@ final class ProbeCommand implements Callable<Integer> {
         if (passwordEnv != null) {
             p.setProperty("password", System.getenv().getOrDefault(passwordEnv, ""));
         } else if (passwordFile != null) {
-            p.setProperty("password", Files.readString(passwordFile, StandardCharsets.UTF_8).strip());
+            p.setProperty("password", new String(TrustedFiles.read(passwordFile, TrustedFiles.MAX_SECRET_BYTES, true,
+                    "password file"), StandardCharsets.UTF_8).strip());
         }
         p.setProperty("connectTimeout", Integer.toString(TIMEOUT_MS));
         Connection c = DriverManager.getConnection("jdbc:mariadb://" + target + "/", p);

@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -51,6 +52,7 @@ class AdminApiClusterTest {
         int adminPort = TestConfigs.freePort();
         Path token = dir.resolve("admin.token");
         Files.writeString(token, TOKEN + "\n");
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
         yaml = TestConfigs.instanceYaml(port, adminPort, dir.resolve("lb.lock"))
                 .replace("admin: { bind: 127.0.0.1:" + adminPort + " }",
                         "admin: { bind: 127.0.0.1:" + adminPort + ", token-file: " + token + " }");

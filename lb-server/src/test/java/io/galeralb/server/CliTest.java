@@ -15,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -117,6 +118,7 @@ class CliTest {
         Files.writeString(f, TestConfigs.clusterYaml(port));
         Path pw = dir.resolve("app.password");
         Files.writeString(pw, "app\n");
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
         try (GaleraLb lb = GaleraLb.start(TestConfigs.parse(TestConfigs.clusterYaml(port)))) {
             Run greetings = cli("probe", "--config", f.toString());
             assertThat(greetings.exitCode()).as(greetings.out()).isZero();

@@ -9,6 +9,7 @@ import io.galeralb.core.Server;
 import io.galeralb.health.ServerHealth;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -291,6 +292,7 @@ class HealthClusterTest {
         String wrong = "Wr0ng-Pa55-" + System.nanoTime();
         Path pw = dir.resolve("wrong.password");
         Files.writeString(pw, wrong + "\n");
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
         int port = TestConfigs.freePort();
         String yaml = TestConfigs.clusterYaml(port).replaceAll("password-file: .*", "password-file: " + pw);
         try (LogCapture logs = new LogCapture()) {
