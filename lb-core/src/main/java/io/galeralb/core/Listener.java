@@ -26,7 +26,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -65,7 +64,7 @@ public final class Listener {
         return sizes;
     }
 
-    private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final Duration REFUSAL_LOG_INTERVAL = Duration.ofSeconds(5);
 
     /** The configuration and pool a new session takes, once, when it is accepted. */
     private record Snapshot(ListenerConfig config, ServerPool pool) {
@@ -75,9 +74,8 @@ public final class Listener {
     private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
-    private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
-    private final AtomicLong refusedSinceLog = new AtomicLong();
-    private final AtomicLong lastAcceptFailureLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
+    private final LogLimit refusalLog = new LogLimit(REFUSAL_LOG_INTERVAL);
+    private final LogLimit acceptFailureLog = new LogLimit(REFUSAL_LOG_INTERVAL);
     private final LongAdder refusedNoServer = new LongAdder();
     private final LongAdder refusedNoSocket = new LongAdder();
     private final LongAdder refusedMaxConnections = new LongAdder();
@@ -271,11 +269,8 @@ public final class Listener {
      * with the count of clients refused meanwhile, so an outage does not flood the log.
      */
     private void logRefused(String why) {
-        long refused = refusedSinceLog.incrementAndGet();
-        long last = lastRefusalLog.get();
-        long now = System.nanoTime();
-        if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastRefusalLog.compareAndSet(last, now)) {
-            refusedSinceLog.addAndGet(-refused);
+        long refused = refusalLog.count();
+        if (refused > 0) {
             log.warn("{}: {} client(s) refused with a MySQL error: {}", name(), refused, why);
         }
     }
@@ -295,9 +290,7 @@ public final class Listener {
                 server.setAutoRead(false);
                 ctx.channel().eventLoop().schedule(() -> server.setAutoRead(true), 1, TimeUnit.SECONDS);
             }
-            long last = lastAcceptFailureLog.get();
-            long now = System.nanoTime();
-            if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastAcceptFailureLog.compareAndSet(last, now)) {
+            if (acceptFailureLog.count() > 0) {
                 log.warn("{}: cannot accept clients: {}; they wait in the listen backlog, tried again every second",
                         name(), OpenFiles.exhausted(cause).orElse(cause.toString()));
             }

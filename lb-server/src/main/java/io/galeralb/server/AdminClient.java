@@ -3,7 +3,10 @@ package io.galeralb.server;
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
+import io.galeralb.config.GaleraLbConfig;
+import io.galeralb.config.HostPort;
 import io.galeralb.config.Secret;
+import io.galeralb.config.TrustedFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -12,7 +15,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,18 +43,47 @@ final class AdminClient {
         this.token = token;
     }
 
+    /**
+     * The running instance of {@code config}, found through its lock file without needing the
+     * file to be valid: the lock file it names (or names on a line of its own when it is not
+     * YAML), else the default one. The lock file must be one this user can trust (see
+     * {@link InstanceLock#readTrusted}): the admin token is sent to the address it gives.
+     */
     static AdminClient forConfig(Path config) throws Unreachable {
-        // Read even from an invalid file: the instance itself reports its errors.
-        Path lockFile = ConfigLoader.lockFileOf(config);
-        Map<String, Object> holder = InstanceLock.read(lockFile)
-                .orElseThrow(() -> new Unreachable("galera-lb is not running for " + config + " (no lock file)"));
+        Path named = ConfigLoader.lockFileOf(config);
+        Path standard = GaleraLbConfig.defaultLockFile(config.toString());
+        Map<String, Object> holder = null;
+        Path lockFile = named;
+        for (Path candidate : named.equals(standard) ? List.of(named) : List.of(named, standard)) {
+            try {
+                Optional<Map<String, Object>> h = InstanceLock.readTrusted(candidate);
+                if (h.isPresent()) {
+                    holder = h.get();
+                    lockFile = candidate;
+                    break;
+                }
+            } catch (TrustedFiles.Untrusted e) {
+                throw new Unreachable("refusing to contact galera-lb: " + e.getMessage());
+            }
+        }
+        if (holder == null) {
+            throw new Unreachable("galera-lb is not running for " + config + " (no lock file at " + named
+                    + (named.equals(standard) ? "" : " or " + standard) + "; a running instance keeps the "
+                    + "lock-file it started with)");
+        }
         Object pid = holder.get("pid");
         boolean alive = pid instanceof Number n && ProcessHandle.of(n.longValue()).map(ProcessHandle::isAlive).orElse(false);
         if (!alive) {
             throw new Unreachable("galera-lb is not running for " + config + " (its last instance, PID " + pid
                     + ", has ended)");
         }
-        return new AdminClient("http://" + holder.get("admin"), token(config, holder));
+        HostPort admin;
+        try {
+            admin = HostPort.parse(String.valueOf(holder.get("admin")));
+        } catch (IllegalArgumentException e) {
+            throw new Unreachable("lock file " + lockFile + " names no admin address: " + e.getMessage());
+        }
+        return new AdminClient("http://" + admin, token(config, holder));
     }
 
     /** The admin token: from the configuration's token file, else from the lock file. */

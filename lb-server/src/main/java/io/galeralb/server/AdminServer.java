@@ -4,12 +4,16 @@ import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.config.Durations;
 import io.galeralb.config.HostPort;
 import io.galeralb.core.AdminState;
+import io.galeralb.core.LogLimit;
+import io.galeralb.core.OpenFiles;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -24,6 +28,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponse;
@@ -33,7 +38,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -43,10 +50,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,78 +67,197 @@ import org.slf4j.LoggerFactory;
  * (it checks new servers and binds new listeners), so it runs on its own thread, never on the
  * event loop; the answer is written when it is done. Anything malformed gets a 4xx and changes
  * nothing.
+ *
+ * <p>Whoever can reach it can cost galera-lb only a bounded amount: at most
+ * {@link #MAX_CONNECTIONS} connections (more are closed at once, so the admin API never takes
+ * the descriptors sessions need), one request per connection, read within
+ * {@link #REQUEST_TIMEOUT}, and bounded work queues that answer 503 when full. Every request gets
+ * a status code, and every connection is closed after its answer.
  */
 final class AdminServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
+    static final int MAX_CONNECTIONS = 64;
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    /** Requests waiting for a worker, reads (status, metrics) and changes (reload, states) apart. */
+    static final int MAX_QUEUED_READS = 16;
+    static final int MAX_QUEUED_CHANGES = 4;
 
     private final EventLoopGroup group;
-    private final ExecutorService reloads;
+    private final ExecutorService reads;
+    private final ExecutorService changes;
     private final Channel channel;
 
-    private AdminServer(EventLoopGroup group, ExecutorService reloads, Channel channel) {
+    private AdminServer(EventLoopGroup group, ExecutorService reads, ExecutorService changes, Channel channel) {
         this.group = group;
-        this.reloads = reloads;
+        this.reads = reads;
+        this.changes = changes;
         this.channel = channel;
     }
 
     static AdminServer start(HostPort bind, Instance instance) throws IOException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("admin"),
                 NioIoHandler.newFactory());
-        // Reloads, state changes and status reads run here, one at a time, off the event loop.
-        ExecutorService reloads = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "admin-work");
-            t.setDaemon(true);
-            return t;
-        });
+        // Off the event loop, one at a time each: a reload waits behind no status read.
+        ExecutorService reads = worker("admin-read", MAX_QUEUED_READS);
+        ExecutorService changes = worker("admin-work", MAX_QUEUED_CHANGES);
+        AtomicInteger open = new AtomicInteger();
+        LogLimit refusedConnections = new LogLimit(Duration.ofSeconds(10));
+        LogLimit unauthorized = new LogLimit(Duration.ofSeconds(10));
         ServerBootstrap sb = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
+                .handler(new AcceptFailures())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST_BYTES),
-                                new Routes(instance, reloads));
+                        if (open.incrementAndGet() > MAX_CONNECTIONS) {
+                            open.decrementAndGet();
+                            long n = refusedConnections.count();
+                            if (n > 0) {
+                                log.warn("admin API: {} connection(s) closed at once: {} are open already "
+                                        + "(latest from {})", n, MAX_CONNECTIONS, ch.remoteAddress());
+                            }
+                            ch.unsafe().closeForcibly();
+                            return;
+                        }
+                        ch.closeFuture().addListener(c -> open.decrementAndGet());
+                        ch.pipeline().addLast(new HttpServerCodec(), new Aggregator(),
+                                new Routes(instance, reads, changes, unauthorized));
                     }
                 });
         ChannelFuture f = sb.bind(new InetSocketAddress(bind.host(), bind.port())).awaitUninterruptibly();
         if (!f.isSuccess()) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            reloads.shutdownNow();
+            reads.shutdownNow();
+            changes.shutdownNow();
             throw new IOException(f.cause().getMessage(), f.cause());
         }
-        return new AdminServer(group, reloads, f.channel());
+        return new AdminServer(group, reads, changes, f.channel());
+    }
+
+    private static ExecutorService worker(String name, int queue) {
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queue), r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     @Override
     public void close() {
         channel.close().awaitUninterruptibly();
-        reloads.shutdownNow();
+        reads.shutdownNow();
+        changes.shutdownNow();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Failures to accept on the admin socket (out of descriptors, mostly): accepting pauses for a
+     * second, as Netty's own acceptor does, and one line per 10 s says so.
+     */
+    private static final class AcceptFailures extends ChannelInboundHandlerAdapter {
+        private final LogLimit logLimit = new LogLimit(Duration.ofSeconds(10));
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ChannelConfig config = ctx.channel().config();
+            if (config.isAutoRead()) {
+                config.setAutoRead(false);
+                ctx.channel().eventLoop().schedule(() -> config.setAutoRead(true), 1, TimeUnit.SECONDS);
+            }
+            long n = logLimit.count();
+            if (n > 0) {
+                log.warn("admin API: cannot accept connections ({} time(s)): {}", n,
+                        OpenFiles.exhausted(cause).orElse(cause.toString()));
+            }
+        }
+    }
+
+    /** A body over the limit gets 413 and the connection is closed, whatever the client asked. */
+    private static final class Aggregator extends HttpObjectAggregator {
+        Aggregator() {
+            super(MAX_REQUEST_BYTES);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            ReferenceCountUtil.release(oversized);
+            Routes.reply(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    Routes.error("the request is larger than " + MAX_REQUEST_BYTES + " bytes"));
+        }
     }
 
     private static final class Routes extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Instance instance;
-        private final ExecutorService reloads;
+        private final ExecutorService reads;
+        private final ExecutorService changes;
+        private final LogLimit unauthorized;
+        /** The one request this connection serves; anything after it is not read. */
+        private boolean answered;
+        private ScheduledFuture<?> deadline;
 
-        Routes(Instance instance, ExecutorService reloads) {
+        Routes(Instance instance, ExecutorService reads, ExecutorService changes, LogLimit unauthorized) {
             this.instance = instance;
-            this.reloads = reloads;
+            this.reads = reads;
+            this.changes = changes;
+            this.unauthorized = unauthorized;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            deadline = ctx.executor().schedule(() -> {
+                if (!answered) {
+                    answered = true;
+                    reply(ctx, HttpResponseStatus.REQUEST_TIMEOUT, error("no complete request within "
+                            + Durations.format(REQUEST_TIMEOUT)));
+                }
+            }, REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+            ctx.fireChannelInactive();
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            if (answered) {
+                return; // pipelined after the one request: the connection closes after its answer
+            }
+            answered = true;
+            deadline.cancel(false);
+            ctx.channel().config().setAutoRead(false);
             if (!req.decoderResult().isSuccess()) {
                 reply(ctx, HttpResponseStatus.BAD_REQUEST, error("malformed HTTP request"));
                 return;
             }
-            String path = new QueryStringDecoder(req.uri()).path();
+            String path;
+            try {
+                path = new QueryStringDecoder(req.uri()).path();
+            } catch (IllegalArgumentException e) {
+                reply(ctx, HttpResponseStatus.BAD_REQUEST, error("malformed request URI: " + e.getMessage()));
+                return;
+            }
+            try {
+                route(ctx, req, path);
+            } catch (RejectedExecutionException e) {
+                reply(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, error("the admin API is busy: too many requests "
+                        + "are waiting; try again"));
+            }
+        }
+
+        private void route(ChannelHandlerContext ctx, FullHttpRequest req, String path) {
             HttpMethod method = req.method();
             if (path.equals("/status")) {
                 if (method.equals(HttpMethod.GET)) {
                     // status() waits for a reload in progress: never on the event loop.
-                    CompletableFuture.supplyAsync(instance::status, reloads)
+                    CompletableFuture.supplyAsync(instance::status, reads)
                             .whenComplete((status, failure) -> reply(ctx, failure == null ? HttpResponseStatus.OK
                                     : HttpResponseStatus.INTERNAL_SERVER_ERROR, failure == null ? status
                                     : error("status failed: " + failure)));
@@ -143,7 +272,7 @@ final class AdminServer implements AutoCloseable {
                     return;
                 }
                 boolean csv = path.equals("/stats");
-                CompletableFuture.supplyAsync(csv ? instance::stats : instance::scrape, reloads)
+                CompletableFuture.supplyAsync(csv ? instance::stats : instance::scrape, reads)
                         .whenComplete((text, failure) -> {
                             if (failure != null) {
                                 reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error(path + " failed: " + failure));
@@ -169,12 +298,17 @@ final class AdminServer implements AutoCloseable {
                 return;
             }
             if (!instance.authorized(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+                long n = unauthorized.count();
+                if (n > 0) {
+                    log.warn("admin API: {} call(s) refused without a valid token (latest: {} {} from {})", n,
+                            method, path, ctx.channel().remoteAddress());
+                }
                 reply(ctx, HttpResponseStatus.UNAUTHORIZED, error("this call needs 'Authorization: Bearer TOKEN' "
                         + "(the token of admin.token-file, or the one in the lock file)"));
                 return;
             }
             if (reload) {
-                CompletableFuture.supplyAsync(instance::reload, reloads).whenComplete((outcome, failure) -> {
+                CompletableFuture.supplyAsync(instance::reload, changes).whenComplete((outcome, failure) -> {
                     if (failure != null) {
                         log.error("reload failed", failure);
                         reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error("reload failed: " + failure));
@@ -190,7 +324,7 @@ final class AdminServer implements AutoCloseable {
             }
             String body = req.content().toString(StandardCharsets.UTF_8);
             // Off the event loop: both take GaleraLb's lock, which a reload may hold for seconds.
-            reloads.execute(switchover ? () -> switchover(ctx, state[2], body)
+            changes.execute(switchover ? () -> switchover(ctx, state[2], body)
                     : () -> setState(ctx, state[2], state[3], body));
         }
 
@@ -292,7 +426,7 @@ final class AdminServer implements AutoCloseable {
             }
         }
 
-        private static Map<String, Object> error(String message) {
+        static Map<String, Object> error(String message) {
             return Map.of("ok", false, "message", message);
         }
 
@@ -312,7 +446,7 @@ final class AdminServer implements AutoCloseable {
             ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }
 
-        private static void reply(ChannelHandlerContext ctx, HttpResponseStatus status, Map<String, ?> body) {
+        static void reply(ChannelHandlerContext ctx, HttpResponseStatus status, Map<String, ?> body) {
             ctx.writeAndFlush(response(status, body)).addListener(ChannelFutureListener.CLOSE);
         }
 
@@ -333,7 +467,12 @@ final class AdminServer implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             log.debug("admin connection: {}", cause.toString());
-            ctx.close();
+            if (!answered && ctx.channel().isActive() && !(cause instanceof IOException)) {
+                answered = true;
+                reply(ctx, HttpResponseStatus.BAD_REQUEST, error("bad request: " + cause.getMessage()));
+            } else {
+                ctx.close();
+            }
         }
     }
 }

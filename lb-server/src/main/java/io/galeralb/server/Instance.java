@@ -6,6 +6,7 @@ import io.galeralb.config.ConfigLoader;
 import io.galeralb.config.Durations;
 import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.Secret;
+import io.galeralb.config.TrustedFiles;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.Server;
@@ -96,7 +97,7 @@ final class Instance implements AutoCloseable {
             lock = InstanceLock.acquire(config.lockFile(), Map.of("pid", ProcessHandle.current().pid(),
                     "started", Instant.now().toString(), "config", file.toString(), "generation", 1,
                     "admin", config.adminBind().toString()));
-        } catch (InstanceLock.AlreadyRunning e) {
+        } catch (InstanceLock.AlreadyRunning | TrustedFiles.Untrusted e) {
             throw new Refused(e.getMessage());
         } catch (IOException e) {
             throw new Refused("cannot lock " + config.lockFile() + ": " + e.getMessage());

@@ -1,17 +1,22 @@
 package io.galeralb.server;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import io.galeralb.config.TrustedFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One galera-lb per configuration: an OS file lock held for the life of the process (the
@@ -19,6 +24,10 @@ import java.util.Optional;
  * says who holds it: PID, start time, configuration, generation, admin address.
  */
 final class InstanceLock implements AutoCloseable {
+
+    private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
+    /** Far more than a holder takes; a larger file is not read. */
+    private static final int MAX_BYTES = 64 * 1024;
 
     private final FileChannel channel;
     private final FileLock lock;
@@ -35,21 +44,30 @@ final class InstanceLock implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the lock. The file is opened without following a symbolic link and must be this
+     * user's own, private file in a directory no other user can write to (or a sticky one, as
+     * /tmp): another local user must not be able to read the admin token kept in it, redirect
+     * the write to a file of their choice, or hold a forged lock that keeps galera-lb from starting.
+     *
+     * @throws TrustedFiles.Untrusted naming the file, its owner and mode, when it is not such a file
+     */
     static InstanceLock acquire(Path file, Map<String, Object> holder) throws IOException, AlreadyRunning {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
-            Files.createDirectories(parent);
+            TrustedFiles.ensurePrivateDirectory(parent);
         }
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-        try {
-            // It may hold the admin token: readable by this user only.
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException | IOException e) {
-            // Not a POSIX file system, or not our file: the token-file setting is the way there.
+        if (Files.isSymbolicLink(file)) {
+            throw new TrustedFiles.Untrusted("lock file " + file + " is a symbolic link (to "
+                    + Files.readSymbolicLink(file) + "): remove it");
         }
+        FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PRIVATE));
         FileLock lock;
         try {
+            TrustedFiles.requireOwnFile(file);
+            // It may hold the admin token: readable by this user only.
+            Files.setPosixFilePermissions(file, PRIVATE);
             lock = ch.tryLock();
         } catch (IOException | RuntimeException e) {
             ch.close();
@@ -72,10 +90,74 @@ final class InstanceLock implements AutoCloseable {
         channel.force(false);
     }
 
-    /** What the lock file of a running (or dead) instance says. */
+    /** What the lock file of a running (or dead) instance says; empty when there is none or it is not JSON. */
     static Optional<Map<String, Object>> read(Path file) {
         try {
-            String text = Files.readString(file, StandardCharsets.UTF_8);
+            return parse(TrustedFiles.read(file, MAX_BYTES, false, "lock file"));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * As {@link #read}, for a caller that will act on what the file says (send the admin token
+     * to the address in it): the file must be a regular file, not a link, writable by its owner
+     * only, and that owner must be this user, root, or (for root) the owner of a directory that
+     * only they can write to, as systemd's RuntimeDirectory is for a service's user.
+     *
+     * @throws TrustedFiles.Untrusted naming the file, its owner and mode
+     */
+    static Optional<Map<String, Object>> readTrusted(Path file) throws TrustedFiles.Untrusted {
+        PosixFileAttributes a;
+        try {
+            a = Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        String why = untrustedBecause(file, a);
+        if (why != null) {
+            throw new TrustedFiles.Untrusted("lock file " + file + " cannot be trusted: " + why + " ("
+                    + TrustedFiles.describe(file, a) + "); it may have been planted by another user: remove it");
+        }
+        return read(file);
+    }
+
+    private static String untrustedBecause(Path file, PosixFileAttributes a) {
+        if (!a.isRegularFile()) {
+            return "not a regular file";
+        }
+        Set<PosixFilePermission> p = a.permissions();
+        if (p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE)) {
+            return "writable by other users";
+        }
+        try {
+            long me = TrustedFiles.currentUid();
+            long owner = uid(file);
+            if (owner == me || owner == 0) {
+                return null;
+            }
+            Path dir = file.toAbsolutePath().getParent();
+            if (me == 0 && dir != null) {
+                PosixFileAttributes d = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                boolean othersWrite = d.permissions().contains(PosixFilePermission.GROUP_WRITE)
+                        || d.permissions().contains(PosixFilePermission.OTHERS_WRITE);
+                if (d.isDirectory() && uid(dir) == owner && !othersWrite) {
+                    return null;
+                }
+            }
+            return "it belongs to another user, in a directory that user does not own alone";
+        } catch (IOException e) {
+            return "its owner cannot be read: " + e.getMessage();
+        }
+    }
+
+    private static long uid(Path p) throws IOException {
+        return ((Number) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue();
+    }
+
+    private static Optional<Map<String, Object>> parse(byte[] bytes) {
+        try {
+            String text = new String(bytes, StandardCharsets.UTF_8);
             return text.isBlank() ? Optional.empty() : Optional.of(JSON.std.mapFrom(text));
         } catch (IOException e) {
             return Optional.empty();
