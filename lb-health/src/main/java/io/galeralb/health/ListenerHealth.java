@@ -17,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,7 @@ public final class ListenerHealth implements AutoCloseable {
     private final String listener;
     private final Consumer<Transition> sink;
     private final CheckObserver results;
+    private final BiFunction<HealthConfig, ServerConfig, HealthCheck> checkFactory;
     /** Guarded by this; replaced, never mutated, by {@link #update}. */
     private HealthConfig config;
     /** Guarded by this. */
@@ -60,6 +62,13 @@ public final class ListenerHealth implements AutoCloseable {
      */
     public ListenerHealth(String listener, HealthConfig config, Collection<ServerConfig> servers,
                           Consumer<Transition> sink, CheckObserver results) {
+        this(listener, config, servers, sink, results, HealthCheck::create);
+    }
+
+    /** As the public constructor, with the checks made by {@code checks} (a test's own). */
+    ListenerHealth(String listener, HealthConfig config, Collection<ServerConfig> servers, Consumer<Transition> sink,
+                   CheckObserver results, BiFunction<HealthConfig, ServerConfig, HealthCheck> checks) {
+        this.checkFactory = Objects.requireNonNull(checks, "checks");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.config = Objects.requireNonNull(config, "config");
         this.sink = Objects.requireNonNull(sink, "sink");
@@ -239,12 +248,14 @@ public final class ListenerHealth implements AutoCloseable {
         Instant lastChange;
         Duration lastDuration;
         volatile boolean closed;
+        /** The last unexpected exception logged, so that one that repeats every check is logged once. */
+        String lastCrash;
 
         /** {@code previous}: the checker this one replaces on a reload, whose state it carries on. */
         Checker(ServerConfig server, HealthConfig config, Checker previous) {
             this.server = server;
             this.config = config;
-            this.check = HealthCheck.create(config, server);
+            this.check = checkFactory.apply(config, server);
             if (previous != null && previous.hysteresis.isKnown()) {
                 hysteresis = Hysteresis.carrying(previous.hysteresis.isUp(), config.rise(), config.fall());
                 last = previous.last;
@@ -267,10 +278,35 @@ public final class ListenerHealth implements AutoCloseable {
             }
         }
 
+        /**
+         * One check and its verdict. Whatever goes wrong in it (a check, an observer or the sink
+         * that throws), the next check is scheduled: a server's state never freezes. A check
+         * that throws counts as a failed check with the exception as its reason.
+         */
         private void runOnce() {
             if (closed) {
                 return;
             }
+            try {
+                checkAndRecord();
+            } catch (RuntimeException e) {
+                crashed("applying the check's verdict", e);
+            } finally {
+                schedule(nextDelayMillis());
+            }
+        }
+
+        private void crashed(String what, RuntimeException e) {
+            String key = what + e;
+            if (!key.equals(lastCrash)) {
+                lastCrash = key;
+                log.error("{}/{}: unexpected error {} (logged once until it changes)", listener, server.name(), what, e);
+            } else {
+                log.debug("{}/{}: again: {}", listener, server.name(), e.toString());
+            }
+        }
+
+        private void checkAndRecord() {
             // Well after the driver's own connect and query timeouts, which should always fire first.
             long deadline = config.timeout().multipliedBy(2).plusSeconds(1).toMillis();
             ScheduledFuture<?> guard = watchdog.schedule(check::abort, deadline, TimeUnit.MILLISECONDS);
@@ -278,6 +314,9 @@ public final class ListenerHealth implements AutoCloseable {
             long t0 = System.nanoTime();
             try {
                 r = check.run();
+            } catch (RuntimeException e) {
+                crashed("in the check", e);
+                r = CheckResult.unreachable("the check failed: " + e);
             } finally {
                 guard.cancel(false);
             }
@@ -287,7 +326,12 @@ public final class ListenerHealth implements AutoCloseable {
             }
             boolean first = checks == 0;
             Transition t = record(this, r, took);
-            results.checked(server.name(), r, took);
+            try {
+                results.checked(server.name(), r, took);
+            } catch (RuntimeException e) {
+                // What reads the result besides the verdict must not keep the verdict from the pool.
+                crashed("in what observes the check", e);
+            }
             if (t != null) {
                 if (t.up() || !t.changesState()) {
                     log.info("{}", t);
@@ -301,7 +345,6 @@ public final class ListenerHealth implements AutoCloseable {
                 // the servers in their state.
                 firstVerdicts.countDown();
             }
-            schedule(nextDelayMillis());
         }
 
         /** The interval, or the fast one while a transition is pending; with ±10% jitter so checks spread out. */

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -102,11 +103,63 @@ class ListenerHealthTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> findings.subList(seen, findings.size()).contains(finding));
     }
 
-    private ListenerHealth start(int port, int fall) throws InterruptedException {
-        HealthConfig config = new HealthConfig(HealthCheckType.TCP, Optional.empty(), Secret.NONE, INTERVAL, INTERVAL,
+    /** A check that passes once, then throws forever, as a check with a bug would. */
+    private static final class FailingCheck implements HealthCheck {
+        final AtomicInteger runs = new AtomicInteger();
+
+        @Override
+        public CheckResult run() {
+            if (runs.incrementAndGet() == 1) {
+                return CheckResult.pass("fine");
+            }
+            throw new IllegalStateException("boom");
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void aCheckThatThrowsTakesItsServerDownWithTheReasonAndKeepsBeingScheduled() throws Exception {
+        FailingCheck check = new FailingCheck();
+        ServerConfig server = new ServerConfig("s1", new HostPort("127.0.0.1", 1), 1, 0);
+        try (ListenerHealth health = new ListenerHealth("app", tcpConfig(FALL), List.of(server), transitions::add,
+                (name, result, nanos) -> findings.add(result.reason()), (c, s) -> check)) {
+            health.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> transitions.size() == 2);
+            assertThat(transitions.get(0).up()).isTrue();
+            assertThat(transitions.get(1).up()).isFalse();
+            assertThat(transitions.get(1).reason()).isEqualTo("the check failed: java.lang.IllegalStateException: boom");
+            int runs = check.runs.get();
+            await().atMost(Duration.ofSeconds(10)).until(() -> check.runs.get() > runs + 2);
+        }
+    }
+
+    @Test
+    void anObserverThatThrowsDoesNotStopTheChecks() throws Exception {
+        ServerSocket port = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        ServerConfig server = new ServerConfig("s1", new HostPort("127.0.0.1", port.getLocalPort()), 1, 0);
+        AtomicInteger observed = new AtomicInteger();
+        try (port; ListenerHealth health = new ListenerHealth("app", tcpConfig(FALL), List.of(server), transitions::add,
+                (name, result, nanos) -> {
+                    observed.incrementAndGet();
+                    throw new IllegalStateException("observer bug");
+                })) {
+            health.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> observed.get() >= 5);
+            assertThat(transitions).singleElement().satisfies(t -> assertThat(t.up()).isTrue());
+        }
+    }
+
+    private static HealthConfig tcpConfig(int fall) {
+        return new HealthConfig(HealthCheckType.TCP, Optional.empty(), Secret.NONE, INTERVAL, INTERVAL,
                 TIMEOUT, 2, fall, DonorPolicy.LAST_NODE, false, OptionalInt.empty());
+    }
+
+    private ListenerHealth start(int port, int fall) throws InterruptedException {
         ServerConfig server = new ServerConfig("s1", new HostPort("127.0.0.1", port), 1, 0);
-        ListenerHealth health = new ListenerHealth("app", config, List.of(server), transitions::add,
+        ListenerHealth health = new ListenerHealth("app", tcpConfig(fall), List.of(server), transitions::add,
                 (name, result, nanos) -> findings.add(result.reason()));
         health.start();
         assertThat(health.awaitFirstVerdicts(Duration.ofSeconds(5))).isTrue();
