@@ -85,6 +85,8 @@ public final class Listener {
     private final Transport transport;
     private final IoLoops loops;
     private volatile Channel serverChannel;
+    /** The listener that took over this one's listening socket (a rename by a reload); null until then. */
+    private volatile Listener successor;
 
     private Listener(ListenerConfig config, Transport transport, IoLoops loops) {
         this.current = new AtomicReference<>(new Snapshot(config, new ServerPool(config.servers().values(),
@@ -117,9 +119,10 @@ public final class Listener {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        Snapshot now = current.get();
-                        Session session = new Session(Listener.this, now.config(), now.pool(), ch);
-                        ch.pipeline().addLast(new ClientSideHandler(Listener.this, session));
+                        Listener owner = acceptor();
+                        Snapshot now = owner.current.get();
+                        Session session = new Session(owner, now.config(), now.pool(), ch);
+                        ch.pipeline().addLast(new ClientSideHandler(owner, session));
                     }
                 });
         ChannelFuture f = sb.bind(address).awaitUninterruptibly();
@@ -127,6 +130,30 @@ public final class Listener {
             throw new ListenerBindException(name(), bind, f.cause());
         }
         serverChannel = f.channel();
+    }
+
+    /**
+     * Takes over the listening socket of {@code old}, a listener of the same bind address that a
+     * reload renames: clients are accepted without a gap, and by this listener from now on.
+     * {@code old} keeps its sessions, and stopping it no longer closes the socket.
+     */
+    public void takeOver(Listener old) {
+        if (!old.config().bind().equals(config().bind())) {
+            throw new IllegalArgumentException("listener " + name() + " (" + config().bind() + ") cannot take over "
+                    + old.name() + " (" + old.config().bind() + "): a different address");
+        }
+        serverChannel = old.serverChannel;
+        old.successor = this;
+        old.serverChannel = null;
+    }
+
+    /** Who accepts the clients of this listener's socket: itself, or the listener that took it over. */
+    private Listener acceptor() {
+        Listener l = this;
+        for (Listener next = l.successor; next != null; next = l.successor) {
+            l = next;
+        }
+        return l;
     }
 
     public String name() {
@@ -292,7 +319,7 @@ public final class Listener {
             }
             if (acceptFailureLog.count() > 0) {
                 log.warn("{}: cannot accept clients: {}; they wait in the listen backlog, tried again every second",
-                        name(), OpenFiles.exhausted(cause).orElse(cause.toString()));
+                        acceptor().name(), OpenFiles.exhausted(cause).orElse(cause.toString()));
             }
         }
     }

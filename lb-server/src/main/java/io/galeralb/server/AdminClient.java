@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -86,14 +87,28 @@ final class AdminClient {
         return new AdminClient("http://" + admin, token(config, holder));
     }
 
-    /** The admin token: from the configuration's token file, else from the lock file. */
+    /**
+     * The admin token: from the configuration's token file, else from the lock file, else from
+     * the token file the running instance read (when the configuration cannot be loaded now).
+     */
     private static String token(Path config, Map<String, Object> holder) {
         try {
-            return ConfigLoader.load(config).adminToken().map(Secret::value)
-                    .orElse(String.valueOf(holder.getOrDefault("token", "")));
+            Optional<String> configured = ConfigLoader.load(config).adminToken().map(Secret::value);
+            if (configured.isPresent()) {
+                return configured.get();
+            }
         } catch (ConfigException e) {
-            return String.valueOf(holder.getOrDefault("token", ""));
+            // Being edited: the running instance's own token file, named in the lock file.
+            if (holder.get("token-file") instanceof String file) {
+                try {
+                    return new String(TrustedFiles.read(Path.of(file), TrustedFiles.MAX_SECRET_BYTES, true, "token file"),
+                            StandardCharsets.UTF_8).strip();
+                } catch (IOException unreadable) {
+                    return "";
+                }
+            }
         }
+        return String.valueOf(holder.getOrDefault("token", ""));
     }
 
     /** The HTTP status and the JSON body of a call. */

@@ -114,7 +114,7 @@ public final class GaleraLb implements AutoCloseable {
                 registry);
         try {
             synchronized (lb) {
-                lb.served.putAll(lb.open(new ArrayList<>(config.listeners().values())));
+                lb.served.putAll(lb.open(new ArrayList<>(config.listeners().values()), Map.of()));
             }
         } catch (ListenerBindException | InterruptedException | RuntimeException e) {
             lb.proxy.close();
@@ -151,7 +151,13 @@ public final class GaleraLb implements AutoCloseable {
      * Prepares, checks and binds listeners, all or none: if one cannot bind, those opened here
      * are closed again and the error is thrown.
      */
-    private Map<String, Served> open(List<ListenerConfig> configs) throws ListenerBindException, InterruptedException {
+    /**
+     * Prepares, checks and binds listeners, all or nothing; those named in {@code handovers} take
+     * over the socket of the listener given there instead of binding (which cannot fail, so it
+     * comes last).
+     */
+    private Map<String, Served> open(List<ListenerConfig> configs, Map<String, Listener> handovers)
+            throws ListenerBindException, InterruptedException {
         Map<String, Served> opened = new LinkedHashMap<>();
         try {
             for (ListenerConfig lc : configs) {
@@ -190,9 +196,16 @@ public final class GaleraLb implements AutoCloseable {
                 }
             }
             for (Served s : opened.values()) {
-                s.listener().bind();
-                logListener(s.listener());
+                if (!handovers.containsKey(s.listener().name())) {
+                    s.listener().bind();
+                    logListener(s.listener());
+                }
             }
+            handovers.forEach((name, old) -> {
+                opened.get(name).listener().takeOver(old);
+                log.info("listener {} takes over the socket of listener {} on {}", name, old.name(), old.config().bind());
+                logListener(opened.get(name).listener());
+            });
             return opened;
         } catch (ListenerBindException | InterruptedException | RuntimeException e) {
             for (Served s : opened.values()) {
@@ -308,7 +321,15 @@ public final class GaleraLb implements AutoCloseable {
         }
         ConfigDiff diff = ConfigDiff.between(config, next);
         List<ListenerConfig> toOpen = diff.listenersAdded().stream().map(n -> next.listeners().get(n)).toList();
-        Map<String, Served> opened = open(toOpen); // all or nothing; nothing else changed yet
+        // A listener renamed on the same address takes over the old one's socket: binding it anew
+        // would find the port held by galera-lb itself.
+        Map<String, Listener> handovers = new LinkedHashMap<>();
+        for (ListenerConfig added : toOpen) {
+            diff.listenersRemoved().stream().map(served::get)
+                    .filter(old -> old.listener().config().bind().equals(added.bind())).findFirst()
+                    .ifPresent(old -> handovers.put(added.name(), old.listener()));
+        }
+        Map<String, Served> opened = open(toOpen, handovers); // all or nothing; nothing else changed yet
 
         for (String name : diff.listenersRemoved()) {
             Served gone = served.remove(name);

@@ -5,6 +5,7 @@ import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
 import io.galeralb.config.Durations;
 import io.galeralb.config.GaleraLbConfig;
+import io.galeralb.config.HostPort;
 import io.galeralb.config.Secret;
 import io.galeralb.config.TrustedFiles;
 import io.galeralb.core.Listener;
@@ -38,7 +39,7 @@ final class Instance implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Instance.class);
     /** Top-level settings a reload records but the running process keeps until it is restarted. */
-    private static final List<String> AT_NEXT_START = List.of("admin", "lock-file", "io-threads");
+    private static final List<String> AT_NEXT_START = List.of("io-threads");
 
     /** A start refused for a reason the operator must read. */
     static final class Refused extends Exception {
@@ -63,8 +64,12 @@ final class Instance implements AutoCloseable {
     private final InstanceLock lock;
     private final GaleraLb lb;
     private final PrometheusMeterRegistry registry;
-    /** What mutating admin calls must present; from admin.token-file, or made at start. */
-    private final String adminToken;
+    /** Where the admin API listens and the lock this process holds: both fixed for its life. */
+    private final HostPort adminBind;
+    private final Path lockFile;
+    /** What mutating admin calls must present: from admin.token-file (read again by each reload), or made at start. */
+    private volatile String adminToken;
+    private final String generatedToken;
     private AdminServer admin;
     /** Guarded by this. */
     private long generation = 1;
@@ -72,12 +77,15 @@ final class Instance implements AutoCloseable {
     private Instant loadedAt;
 
     private Instance(Path configFile, InstanceLock lock, GaleraLb lb, PrometheusMeterRegistry registry,
-                     String sha256, String adminToken) {
+                     String sha256) {
         this.configFile = configFile;
         this.lock = lock;
         this.lb = lb;
         this.registry = registry;
-        this.adminToken = adminToken;
+        this.adminBind = lb.config().adminBind();
+        this.lockFile = lb.config().lockFile();
+        this.generatedToken = newToken();
+        this.adminToken = lb.config().adminToken().map(Secret::value).orElse(generatedToken);
         this.sha256 = sha256;
         this.loadedAt = Instant.now();
     }
@@ -110,8 +118,7 @@ final class Instance implements AutoCloseable {
             closeQuietly(lock);
             throw new Refused(explain(e));
         }
-        String token = config.adminToken().map(Secret::value).orElseGet(Instance::newToken);
-        Instance instance = new Instance(file, lock, lb, registry, sha, token);
+        Instance instance = new Instance(file, lock, lb, registry, sha);
         lb.metrics().process(instance::generation);
         try {
             instance.admin = AdminServer.start(config.adminBind(), instance);
@@ -168,6 +175,16 @@ final class Instance implements AutoCloseable {
         }
         GaleraLbConfig next = loaded.config();
         String sha = loaded.sha256();
+        // The CLI finds this process through its lock file and reaches it at its admin address:
+        // neither moves while it runs, and a reload that would move them is not half-applied.
+        if (!next.adminBind().equals(adminBind)) {
+            return refused("admin.bind changed from " + adminBind + " to " + next.adminBind() + ", which takes a "
+                    + "restart; restart galera-lb, or put admin.bind back to reload the rest");
+        }
+        if (!next.lockFile().toAbsolutePath().equals(lockFile.toAbsolutePath())) {
+            return refused("lock-file changed from " + lockFile + " to " + next.lockFile() + ", which takes a "
+                    + "restart; restart galera-lb, or put lock-file back to reload the rest");
+        }
         ConfigDiff diff;
         try {
             diff = lb.reload(next);
@@ -179,6 +196,7 @@ final class Instance implements AutoCloseable {
         }
         generation++;
         this.sha256 = sha;
+        adminToken = next.adminToken().map(Secret::value).orElse(generatedToken);
         loadedAt = Instant.now();
         writeLock();
         long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -284,10 +302,13 @@ final class Instance implements AutoCloseable {
         h.put("started", started.toString());
         h.put("config", configFile.toString());
         h.put("generation", generation);
-        h.put("admin", lb.config().adminBind().toString());
+        h.put("admin", adminBind.toString());
         if (lb.config().adminToken().isEmpty()) {
             // The lock file is readable by this user only: whoever may signal the process may use the API.
             h.put("token", adminToken);
+        } else {
+            // Where the token is, for a CLI that cannot read it from a configuration file being edited.
+            h.put("token-file", lb.config().adminToken().get().source().replaceFirst("^file ", ""));
         }
         return h;
     }

@@ -7,6 +7,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -36,6 +38,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 
 /** Reloads of a running instance against the real cluster. */
 @ExtendWith(GaleraClusterExtension.class)
@@ -248,5 +251,54 @@ class ReloadClusterTest {
                     .containsExactly("node1", "node2", "node3");
             assertThat(instance.status().get("generation")).isEqualTo(1L);
         }
+    }
+    @Test
+    void aListenerRenamedOnTheSameAddressTakesOverItsSocketAndItsOpenSessionsGoOn() throws Exception {
+        try (Connection open = DriverManager.getConnection(url)) {
+            String node = GaleraCluster.nodeOf(open);
+            Files.writeString(file, configA.replace("  app-cluster:", "  app:"));
+            Instance.ReloadOutcome outcome = instance.reload();
+            assertThat(outcome.ok()).as(outcome.message()).isTrue();
+            assertThat(instance.lb().listeners()).extracting(l -> l.name()).containsExactly("app");
+            try (Connection c = DriverManager.getConnection(url)) {
+                assertThat(GaleraCluster.nodeOf(c)).startsWith("node");
+            }
+            assertThat(instance.lb().listener("app").activeSessions()).isEqualTo(1);
+            assertThat(GaleraCluster.nodeOf(open)).as("a session of the old name goes on until drained").isEqualTo(node);
+        }
+    }
+
+    @Test
+    void aReloadThatMovesTheAdminApiOrTheLockIsRefusedAndTheCliStillReachesTheInstance() throws Exception {
+        String adminLine = configA.lines().filter(l -> l.startsWith("admin:")).findFirst().orElseThrow();
+        Files.writeString(file, configB.replace(adminLine, "admin: { bind: 127.0.0.1:" + TestConfigs.freePort() + " }"));
+        Instance.ReloadOutcome moved = instance.reload();
+        assertThat(moved.ok()).isFalse();
+        assertThat(moved.message()).contains("admin.bind changed from 127.0.0.1:").contains("which takes a restart");
+        Files.writeString(file, configB.replace("lock-file: " + dir.resolve("lb.lock"), "lock-file: " + dir.resolve("other.lock")));
+        Instance.ReloadOutcome relocked = instance.reload();
+        assertThat(relocked.ok()).isFalse();
+        assertThat(relocked.message()).contains("lock-file changed from " + dir.resolve("lb.lock"));
+        assertThat(instance.lb().listener("app-cluster").pool().servers()).as("nothing half-applied")
+                .extracting(s -> s.name()).containsExactly("node1", "node2", "node3");
+        Files.writeString(file, configB);
+        StringWriter out = new StringWriter();
+        CommandLine cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(new StringWriter()));
+        assertThat(cmd.execute("reload", "--config", file.toString())).isZero();
+        assertThat(out.toString()).startsWith("generation 2 applied");
+    }
+
+    @Test
+    void reloadingAFileThatIsNotYamlPrintsItsErrorsInsteadOfNotRunning() throws Exception {
+        Files.writeString(file, "listeners: [ unclosed\n" + configA);
+        StringWriter err = new StringWriter();
+        CommandLine cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(new StringWriter()));
+        cmd.setErr(new PrintWriter(err, true));
+        assertThat(cmd.execute("reload", "--config", file.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("reload refused, generation 1 keeps running").contains("not valid YAML")
+                .doesNotContain("not running");
     }
 }
