@@ -107,7 +107,10 @@ public final class Listener {
         ServerBootstrap sb = new ServerBootstrap()
                 .group(loops.group())
                 .channelFactory(transport.serverChannels(address))
-                // Never SO_REUSEPORT: no other process may share a port with galera-lb.
+                // Never SO_REUSEPORT: no other process may share a port with galera-lb. SO_REUSEADDR
+                // (which lets no two sockets listen on one port): a restart binds while the last
+                // sessions of the process before wait in TIME_WAIT.
+                .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .handler(new AcceptFailures())
                 .childOption(ChannelOption.AUTO_READ, false)

@@ -67,6 +67,7 @@ final class ProxyHarness implements AutoCloseable {
                 IdleTimeout.of(Duration.ofHours(1)), Timeouts.DEFAULT_FIN);
         private int maxConnections = 1000;
         private Balance balance = Balance.LEASTCONN;
+        private int port;
         private Duration settle = Duration.ofNanos(IoLoops.SETTLE_NANOS);
         private Transport transport = Transport.detect();
         private BusyPoll busyPoll;
@@ -96,6 +97,12 @@ final class ProxyHarness implements AutoCloseable {
             return this;
         }
 
+        /** The listener's port; a free one if not set. */
+        Builder port(int p) {
+            port = p;
+            return this;
+        }
+
         Builder transport(Transport t) {
             transport = t;
             return this;
@@ -114,7 +121,7 @@ final class ProxyHarness implements AutoCloseable {
         }
 
         ProxyHarness start() throws ListenerBindException {
-            ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", closedPort()), balance,
+            ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", port > 0 ? port : closedPort()), balance,
                     maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(), servers);
             return new ProxyHarness(config, transport, settle,
                     busyPoll != null ? busyPoll : BusyPoll.start(GaleraLbConfig.DEFAULT_BUSY_POLL));

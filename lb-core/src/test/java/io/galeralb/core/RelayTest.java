@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The relay over real loopback sockets: a blocking test server behind a real listener. */
 @ExtendWith(LeakCheck.class)
@@ -454,6 +456,30 @@ class RelayTest {
             assertThat(client.getInputStream().read()).as("closed by galera-lb, not by the read timeout").isEqualTo(-1);
             await().until(() -> proxy.listener.activeSessions() == 0);
             assertThat(proxy.listener.closedByFinTimeout()).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aListenerBindsAgainWhileItsClosedSessionsAreInTimeWait(Transport transport) throws Exception {
+        int port;
+        try (TestBackend backend = new TestBackend(s -> s.getOutputStream().write('!'));
+             ProxyHarness proxy = ProxyHarness.builder().transport(transport).server("b", backend.port()).start()) {
+            port = proxy.address().getPort();
+            for (int i = 0; i < 20; i++) {
+                try (Socket c = proxy.connect()) {
+                    // galera-lb closes first (its server did): its end of each session, on the
+                    // listener's port, waits in TIME_WAIT.
+                    assertThat(c.getInputStream().readAllBytes()).containsExactly('!');
+                }
+            }
+            await().until(() -> proxy.listener.activeSessions() == 0);
+        }
+        try (TestBackend backend = new TestBackend(s -> s.getOutputStream().write('?'));
+             ProxyHarness again = ProxyHarness.builder().transport(transport).port(port).server("b", backend.port())
+                     .start();
+             Socket c = again.connect()) {
+            assertThat(c.getInputStream().readAllBytes()).containsExactly('?');
         }
     }
 

@@ -26,7 +26,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         CountDownLatch stop = new CountDownLatch(1);
-        AtomicReference<Instance> running = new AtomicReference<>();
+        AtomicReference<ReloadRequests> running = new AtomicReference<>();
         // Handlers first, so that a signal during start-up takes the same path as any other.
         // Signal handlers rather than a shutdown hook: the process then ends through the
         // graceful path and exits 0.
@@ -40,17 +40,21 @@ final class RunCommand implements Callable<Integer> {
         // not lost: the reload runs once the instance is up, by whichever side sees the flag last.
         AtomicBoolean reloadWhenStarted = new AtomicBoolean();
         SignalHandler before = Signal.handle(new Signal("HUP"), s -> {
-            Instance instance = running.get();
-            if (instance != null) {
-                log.info("SIGHUP received: reloading {}", configOption.file);
-                reloadInBackground(instance);
+            ReloadRequests reloads = running.get();
+            if (reloads != null) {
+                if (reloads.request()) {
+                    log.info("SIGHUP received: reloading {}", configOption.file);
+                } else {
+                    log.info("SIGHUP received: a reload of {} is already waiting; it reads the file as it is then",
+                            configOption.file);
+                }
                 return;
             }
             log.info("SIGHUP received while starting: reloading {} once started", configOption.file);
             reloadWhenStarted.set(true);
-            Instance started = running.get();
+            ReloadRequests started = running.get();
             if (started != null && reloadWhenStarted.getAndSet(false)) {
-                reloadInBackground(started);
+                started.request();
             }
         });
         if (before == SignalHandler.SIG_IGN) {
@@ -66,19 +70,14 @@ final class RunCommand implements Callable<Integer> {
             log.error("refused to start: {}", e.getMessage());
             return 1;
         }
-        running.set(instance);
+        ReloadRequests reloads = new ReloadRequests(instance::reload);
+        running.set(reloads);
         if (reloadWhenStarted.getAndSet(false)) {
             log.info("started: reloading {} for the SIGHUP received while starting", configOption.file);
-            reloadInBackground(instance);
+            reloads.request();
         }
         stop.await();
         instance.shutdown();
         return 0;
-    }
-
-    private static void reloadInBackground(Instance instance) {
-        Thread reload = new Thread(instance::reload, "sighup-reload");
-        reload.setDaemon(true);
-        reload.start();
     }
 }
