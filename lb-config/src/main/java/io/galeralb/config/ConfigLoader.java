@@ -3,6 +3,8 @@ package io.galeralb.config;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -70,6 +72,8 @@ public final class ConfigLoader {
     }
 
     private static final Duration ONE_MS = Duration.ofMillis(1);
+    private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     private static final Duration ONE_DAY = Duration.ofDays(1);
     /** A top-level {@code lock-file:} line, for files that are not valid YAML as a whole. */
     private static final Pattern LOCK_FILE_LINE =
@@ -243,6 +247,9 @@ public final class ConfigLoader {
                 problems.add(all.node(), "listeners", "define at least one listener");
             }
             for (Map.Entry<String, Node> e : all.entries()) {
+                if (!checkName(all, e.getKey(), "listener", problems)) {
+                    continue;
+                }
                 YamlMapping.of(problems, all.child(e.getKey()), e.getValue()).ifPresent(lm ->
                         readListener(e.getKey(), lm, problems, context).ifPresent(l -> {
                             for (ListenerConfig other : listeners.values()) {
@@ -289,6 +296,9 @@ public final class ConfigLoader {
                 problems.add(all.node(), all.path(), "listener '" + name + "' has no servers: add at least one");
             }
             for (Map.Entry<String, Node> e : all.entries()) {
+                if (!checkName(all, e.getKey(), "server", problems)) {
+                    continue;
+                }
                 YamlMapping.of(problems, all.child(e.getKey()), e.getValue()).ifPresent(s -> {
                     s.rejectUnknownKeys(SERVER_KEYS);
                     Optional<HostPort> address =
@@ -459,8 +469,50 @@ public final class ConfigLoader {
         return t;
     }
 
-    private static boolean isLoopback(String host) {
-        return host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
+    /**
+     * Whether {@code host} is a loopback address: {@code localhost} or a literal address in
+     * 127.0.0.0/8 or ::1. Any other name may resolve anywhere, so it is not.
+     */
+    static boolean isLoopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (!IPV4_LITERAL.matcher(host).matches() && !host.contains(":")) {
+            return false;
+        }
+        try {
+            // A literal: parsed, never looked up.
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A listener or server name: it goes into log lines, metric labels and admin API paths, so
+     * it is plain (letters, digits, '.', '_', '-'; at most 64).
+     */
+    private static boolean checkName(YamlMapping parent, String name, String what, YamlMapping.Problems problems) {
+        if (NAME.matcher(name).matches()) {
+            return true;
+        }
+        problems.add(parent.keyNode(name).orElse(parent.node()), parent.child(printable(name)), what + " names may use "
+                + "letters, digits, '.', '_' and '-' (at most 64, starting with a letter or digit), not \""
+                + printable(name) + "\"");
+        return false;
+    }
+
+    /** {@code text} with control characters written as {@code \\uXXXX}, fit for one log line. */
+    private static String printable(String text) {
+        StringBuilder sb = new StringBuilder();
+        text.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                sb.append(String.format("\\u%04x", c));
+            } else {
+                sb.appendCodePoint(c);
+            }
+        });
+        return sb.toString();
     }
 
     private static ConfigException single(String file, String message) {

@@ -561,6 +561,39 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void onlyLoopbackAddressesCountAsLoopbackNotNamesThatLookLikeThem() {
+        for (String host : List.of("127.0.0.1", "127.8.9.10", "::1", "localhost")) {
+            assertThat(ConfigLoader.isLoopback(host)).as(host).isTrue();
+        }
+        for (String host : List.of("127.example.invalid", "127.0.0.1.nip.io", "10.0.0.1", "0.0.0.0", "::", "db1")) {
+            assertThat(ConfigLoader.isLoopback(host)).as(host).isFalse();
+        }
+        ConfigError e = single("admin: { bind: '127.example.invalid:9307' }\n" + WITH_PASSWORD.formatted("type: tcp"));
+        assertThat(e.message()).contains("reachable from other hosts: set admin.token-file");
+    }
+
+    @Test
+    void listenerAndServerNamesAreAPlainWordSoNoneForgesALogLine() {
+        ConfigError listener = single("""
+                listeners:
+                  "app\\nINFO reload: generation 9 applied":
+                    bind: 127.0.0.1:3307
+                    servers: { n1: { address: 127.0.0.1:3306 } }
+                """);
+        assertThat(listener.line()).isEqualTo(2);
+        assertThat(listener.message()).isEqualTo("listener names may use letters, digits, '.', '_' and '-' (at most 64, "
+                + "starting with a letter or digit), not \"app\\u000aINFO reload: generation 9 applied\"")
+                .doesNotContain("\n");
+        ConfigError server = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    servers: { "n/1": { address: 127.0.0.1:3306 } }
+                """);
+        assertThat(server.message()).startsWith("server names may use letters");
+    }
+
+    @Test
     void missingListenersSectionIsReported() {
         ConfigError e = single("shutdown-grace: 5s\n");
         assertThat(e.key()).isEqualTo("listeners");

@@ -303,7 +303,7 @@ final class AdminServer implements AutoCloseable {
                 long n = unauthorized.count();
                 if (n > 0) {
                     log.warn("admin API: {} call(s) refused without a valid token (latest: {} {} from {})", n,
-                            method, path, ctx.channel().remoteAddress());
+                            method, path.replaceAll("\\p{Cntrl}", "?"), ctx.channel().remoteAddress());
                 }
                 reply(ctx, HttpResponseStatus.UNAUTHORIZED, error("this call needs 'Authorization: Bearer TOKEN' "
                         + "(the token of admin.token-file, or the one in the lock file)"));
