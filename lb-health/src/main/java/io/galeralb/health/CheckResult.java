@@ -12,8 +12,10 @@ import java.util.Optional;
  * @param definite true when the node itself answered (a definite state, not a network failure):
  *                 such a failure takes a server out at once instead of counting toward {@code fall}
  * @param timeouts the node's idle timeouts, when the check read them
+ * @param view     the node's view of the cluster, when a Galera check read it
  */
-public record CheckResult(Kind kind, String reason, boolean definite, Optional<NodeTimeouts> timeouts) {
+public record CheckResult(Kind kind, String reason, boolean definite, Optional<NodeTimeouts> timeouts,
+                          Optional<ClusterView> view) {
 
     /** The three kinds of result. */
     public enum Kind { PASS, DONOR, FAIL }
@@ -26,24 +28,25 @@ public record CheckResult(Kind kind, String reason, boolean definite, Optional<N
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(view, "view");
     }
 
     static CheckResult pass(String reason) {
-        return new CheckResult(Kind.PASS, reason, true, Optional.empty());
+        return new CheckResult(Kind.PASS, reason, true, Optional.empty(), Optional.empty());
     }
 
     static CheckResult donor(String reason) {
-        return new CheckResult(Kind.DONOR, reason, true, Optional.empty());
+        return new CheckResult(Kind.DONOR, reason, true, Optional.empty(), Optional.empty());
     }
 
     /** The node answered with a state that must not serve. */
     static CheckResult refused(String reason) {
-        return new CheckResult(Kind.FAIL, reason, true, Optional.empty());
+        return new CheckResult(Kind.FAIL, reason, true, Optional.empty(), Optional.empty());
     }
 
     /** The node could not be asked: network failure, timeout, login failure. */
     static CheckResult unreachable(String reason) {
-        return new CheckResult(Kind.FAIL, reason, false, Optional.empty());
+        return new CheckResult(Kind.FAIL, reason, false, Optional.empty(), Optional.empty());
     }
 
     /** The same result, with the node's idle timeouts when both values parse. */
@@ -51,9 +54,23 @@ public record CheckResult(Kind kind, String reason, boolean definite, Optional<N
         try {
             return new CheckResult(kind, reason, definite, Optional.of(new NodeTimeouts(
                     Duration.ofSeconds(Long.parseLong(waitTimeout.trim())),
-                    Duration.ofSeconds(Long.parseLong(interactiveTimeout.trim())))));
+                    Duration.ofSeconds(Long.parseLong(interactiveTimeout.trim())))), view);
         } catch (RuntimeException e) {
             return this;
         }
+    }
+
+    /** The same result, with the node's view of the cluster. */
+    CheckResult withView(Optional<ClusterView> v) {
+        return new CheckResult(kind, reason, definite, timeouts, v);
+    }
+
+    /**
+     * A pass that must not count as one: the node says it may serve, but its view of the
+     * cluster contradicts the other nodes' (see {@link ClusterView#disagreement}). Not definite:
+     * a view change seen by one check before the others counts toward fall only.
+     */
+    CheckResult disputed(String why) {
+        return new CheckResult(Kind.FAIL, reason + "; " + why, false, timeouts, view);
     }
 }

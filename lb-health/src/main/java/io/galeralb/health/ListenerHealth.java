@@ -151,6 +151,13 @@ public final class ListenerHealth implements AutoCloseable {
         HealthConfig config = c.config;
         c.checks++;
         c.lastDuration = Duration.ofNanos(tookNanos);
+        c.lastCheckedNanos = System.nanoTime();
+        if (r.kind() != CheckResult.Kind.FAIL && r.view().isPresent()) {
+            Optional<String> disagreement = r.view().get().disagreement(viewsOfOthers(c));
+            if (disagreement.isPresent()) {
+                r = r.disputed(disagreement.get());
+            }
+        }
         c.last = r;
         boolean pass = GaleraVerdict.serves(r, config.availableWhenDonor(), anotherNodeSynced(c));
         if (pass) {
@@ -220,6 +227,23 @@ public final class ListenerHealth implements AutoCloseable {
                 c.config.fall() + "/" + c.config.fall() + " checks failed", Instant.now(), Optional.of(was));
     }
 
+    /**
+     * The views of the other servers whose last check, recent enough to describe the cluster as
+     * it is now, found them serving (Synced or donor, in the Primary component).
+     */
+    private Map<String, ClusterView> viewsOfOthers(Checker self) {
+        Map<String, ClusterView> views = new LinkedHashMap<>();
+        long now = System.nanoTime();
+        for (Checker other : checkers.values()) {
+            long fresh = other.config.interval().plus(other.config.timeout()).multipliedBy(2).toNanos();
+            if (other != self && other.last != null && other.last.kind() != CheckResult.Kind.FAIL
+                    && other.last.view().isPresent() && now - other.lastCheckedNanos <= fresh) {
+                views.put(other.server.name(), other.last.view().get());
+            }
+        }
+        return views;
+    }
+
     private boolean anotherNodeSynced(Checker self) {
         for (Checker other : checkers.values()) {
             if (other != self && other.last != null && other.last.kind() == CheckResult.Kind.PASS) {
@@ -237,6 +261,8 @@ public final class ListenerHealth implements AutoCloseable {
         final Hysteresis hysteresis;
         final ScheduledExecutorService thread;
         CheckResult last;
+        /** When {@link #last} was recorded (System.nanoTime). */
+        long lastCheckedNanos;
         long checks;
         int passesInARow;
         int failuresInARow;

@@ -21,6 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
@@ -203,6 +207,55 @@ class HealthClusterTest {
             GaleraCluster.resumeNode(3);
         }
         record("SIGCONT to UP", awaitState(3, true, Duration.ofSeconds(90)));
+    }
+
+    /**
+     * A node resumed after a pause long enough for the others to evict it reports the view it
+     * had, Synced and Primary, for seconds: it is not UP until its view agrees with theirs, so
+     * transactions made with a new connection each never meet it half back.
+     */
+    @Test
+    void aResumedNodeIsNotUpOnTheStaleViewItHadBeforeItsPause() throws Exception {
+        start("");
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS demo.resumed (id INT AUTO_INCREMENT PRIMARY KEY, node VARCHAR(16))");
+        }
+        GaleraCluster.pauseNode(3);
+        awaitState(3, false, INTERVAL.plus(TIMEOUT.multipliedBy(2)).multipliedBy(FALL).plus(SLACK));
+        await().atMost(Duration.ofSeconds(60)).until(() -> "2".equals(GaleraCluster.status(1, "wsrep_cluster_size")));
+
+        List<String> errors = new CopyOnWriteArrayList<>();
+        AtomicInteger onNode3 = new AtomicInteger();
+        AtomicBoolean running = new AtomicBoolean(true);
+        CompletableFuture<Integer> writer = CompletableFuture.supplyAsync(() -> {
+            int done = 0;
+            while (running.get()) {
+                try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+                    c.setAutoCommit(false);
+                    String node = GaleraCluster.nodeOf(c);
+                    st.execute("INSERT INTO demo.resumed (node) VALUES ('" + node + "')");
+                    c.commit();
+                    if (node.equals("node3")) {
+                        onNode3.incrementAndGet();
+                    }
+                    done++;
+                } catch (SQLException e) {
+                    errors.add(e.getErrorCode() + " " + e.getMessage());
+                }
+            }
+            return done;
+        });
+        try {
+            GaleraCluster.resumeNode(3);
+            record("SIGCONT to UP, stale view", awaitState(3, true, Duration.ofSeconds(120)));
+            await().atMost(Duration.ofSeconds(60)).until(() -> onNode3.get() >= 20);
+        } finally {
+            running.set(false);
+        }
+        int transactions = writer.get(60, TimeUnit.SECONDS);
+        System.out.printf("RESUME %d transactions, %d on node3 once back, %d errors%n", transactions, onNode3.get(),
+                errors.size());
+        assertThat(errors).isEmpty();
     }
 
     @Test
