@@ -11,12 +11,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -113,6 +116,41 @@ public final class ListenerHealth implements AutoCloseable {
             fresh.schedule(0);
         }
         old.values().forEach(Checker::close);
+    }
+
+    /**
+     * Checks each server once with {@code config}, all at once, without touching any state: what
+     * a reload asks before it swaps in new check settings. Blocks for about one check timeout
+     * (twice, for a connect and a query, at most).
+     *
+     * @return each server's result, in the order given
+     */
+    public static Map<String, CheckResult> trial(HealthConfig config, Collection<ServerConfig> servers)
+            throws InterruptedException {
+        Map<String, CompletableFuture<CheckResult>> running = new LinkedHashMap<>();
+        for (ServerConfig s : servers) {
+            running.put(s.name(), CompletableFuture.supplyAsync(() -> {
+                try (HealthCheck check = HealthCheck.create(config, s)) {
+                    return check.run();
+                } catch (RuntimeException e) {
+                    return CheckResult.unreachable("the check failed: " + e);
+                }
+            }, r -> {
+                Thread t = new Thread(r, "health-trial-" + s.name());
+                t.setDaemon(true);
+                t.start();
+            }));
+        }
+        Map<String, CheckResult> results = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + config.timeout().multipliedBy(2).plusSeconds(1).toNanos();
+        for (Map.Entry<String, CompletableFuture<CheckResult>> e : running.entrySet()) {
+            try {
+                results.put(e.getKey(), e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (ExecutionException | TimeoutException x) {
+                results.put(e.getKey(), CheckResult.unreachable("no answer within " + config.timeout().multipliedBy(2)));
+            }
+        }
+        return results;
     }
 
     /**

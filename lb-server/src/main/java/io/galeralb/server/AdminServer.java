@@ -310,7 +310,9 @@ final class AdminServer implements AutoCloseable {
                 return;
             }
             if (reload) {
-                CompletableFuture.supplyAsync(instance::reload, changes).whenComplete((outcome, failure) -> {
+                boolean force = new QueryStringDecoder(req.uri()).parameters().getOrDefault("force", List.of())
+                        .contains("true");
+                CompletableFuture.supplyAsync(() -> instance.reload(force), changes).whenComplete((outcome, failure) -> {
                     if (failure != null) {
                         log.error("reload failed", failure);
                         reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error("reload failed: " + failure));

@@ -7,6 +7,7 @@ import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.OnServerDown;
+import io.galeralb.config.ServerConfig;
 import io.galeralb.core.AdminState;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
@@ -14,6 +15,7 @@ import io.galeralb.core.OpenFiles;
 import io.galeralb.core.Proxy;
 import io.galeralb.core.Server;
 import io.galeralb.core.Transport;
+import io.galeralb.health.CheckResult;
 import io.galeralb.health.ListenerHealth;
 import io.galeralb.health.ServerHealth;
 import io.galeralb.health.Transition;
@@ -312,14 +314,22 @@ public final class GaleraLb implements AutoCloseable {
      * are DOWN until their first check passes), and removed listeners and servers stop taking
      * sessions; their sessions are closed after drain-timeout.
      *
+     * <p>New health settings of a listener that stays are first tried on its servers that are UP:
+     * when none of them passes with the new settings (a wrong password, a user without rights),
+     * the reload is refused unless {@code force}, rather than take every server out.
+     *
      * @return what changed
      */
-    public synchronized ConfigDiff reload(GaleraLbConfig next) throws ListenerBindException, InterruptedException {
+    public synchronized ConfigDiff reload(GaleraLbConfig next, boolean force)
+            throws ListenerBindException, ReloadRefusedException, InterruptedException {
         Objects.requireNonNull(next, "next");
         if (stopped) {
             throw new IllegalStateException("galera-lb is stopping");
         }
         ConfigDiff diff = ConfigDiff.between(config, next);
+        if (!force) {
+            tryNewHealthSettings(diff, next);
+        }
         List<ListenerConfig> toOpen = diff.listenersAdded().stream().map(n -> next.listeners().get(n)).toList();
         // A listener renamed on the same address takes over the old one's socket: binding it anew
         // would find the port held by galera-lb itself.
@@ -354,6 +364,31 @@ public final class GaleraLb implements AutoCloseable {
         reapplyAdminStates();
         syncElections();
         return diff;
+    }
+
+    private void tryNewHealthSettings(ConfigDiff diff, GaleraLbConfig next)
+            throws ReloadRefusedException, InterruptedException {
+        for (Map.Entry<String, ConfigDiff.ListenerChange> e : diff.listenersChanged().entrySet()) {
+            if (!e.getValue().healthChanged()) {
+                continue;
+            }
+            Listener running = served.get(e.getKey()).listener();
+            ListenerConfig lc = next.listeners().get(e.getKey());
+            List<ServerConfig> upNow = lc.servers().values().stream()
+                    .filter(sc -> running.pool().find(sc.name()).map(Server::isUp).orElse(false)).toList();
+            if (upNow.isEmpty()) {
+                continue; // nothing serves now that the new settings could take out
+            }
+            Map<String, CheckResult> trial = ListenerHealth.trial(lc.effectiveHealth(), upNow);
+            if (trial.values().stream().allMatch(r -> r.kind() == CheckResult.Kind.FAIL)) {
+                StringBuilder why = new StringBuilder();
+                trial.forEach((server, r) -> why.append(why.length() == 0 ? "" : "; ").append(server).append(": ")
+                        .append(r.reason()));
+                throw new ReloadRefusedException("the new health settings of listener " + e.getKey() + " fail on every "
+                        + "server that is UP with the running ones (" + why + "); fix them, or reload with --force to "
+                        + "apply them anyway");
+            }
+        }
     }
 
     /**

@@ -166,6 +166,11 @@ final class Instance implements AutoCloseable {
      * cannot bind, changes nothing.
      */
     synchronized ReloadOutcome reload() {
+        return reload(false);
+    }
+
+    /** As {@link #reload()}; {@code force} applies new health settings that fail on every server (see {@link GaleraLb#reload}). */
+    synchronized ReloadOutcome reload(boolean force) {
         long t0 = System.nanoTime();
         Loaded loaded;
         try {
@@ -187,9 +192,11 @@ final class Instance implements AutoCloseable {
         }
         ConfigDiff diff;
         try {
-            diff = lb.reload(next);
+            diff = lb.reload(next, force);
         } catch (ListenerBindException e) {
             return refused(explain(e));
+        } catch (ReloadRefusedException e) {
+            return refused(e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return refused("interrupted");

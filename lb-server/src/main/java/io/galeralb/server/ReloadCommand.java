@@ -25,10 +25,13 @@ final class ReloadCommand implements Callable<Integer> {
             description = "how long to wait for the outcome (default ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
+    @Option(names = "--force", description = "apply new health settings even when they fail on every server that is UP")
+    boolean force;
+
     @Override
     public Integer call() {
         try {
-            return AdminClient.forConfig(configOption.file).call("POST", "/reload", Duration.ofSeconds(timeoutSeconds)).print(spec);
+            return AdminClient.forConfig(configOption.file).call("POST", force ? "/reload?force=true" : "/reload", Duration.ofSeconds(timeoutSeconds)).print(spec);
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
             return 2;

@@ -301,4 +301,24 @@ class ReloadClusterTest {
         assertThat(err.toString()).contains("reload refused, generation 1 keeps running").contains("not valid YAML")
                 .doesNotContain("not running");
     }
+    @Test
+    void newCheckCredentialsThatFailOnEveryServerAreRefusedUnlessForced() throws Exception {
+        Path wrong = Files.createTempFile(dir, "wrong", ".password");
+        Files.writeString(wrong, "not-the-password\n");
+        Files.writeString(file, configA.replaceAll("password-file: .*", "password-file: " + wrong));
+        Instance.ReloadOutcome refused = instance.reload();
+        assertThat(refused.ok()).isFalse();
+        assertThat(refused.message()).contains("the new health settings of listener app-cluster fail on every server "
+                + "that is UP with the running ones (node1: ").contains("reload with --force");
+        assertThat(instance.lb().listener("app-cluster").pool().servers()).allMatch(s -> s.isUp());
+
+        StringWriter out = new StringWriter();
+        CommandLine cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(new StringWriter()));
+        assertThat(cmd.execute("reload", "--force", "--config", file.toString())).isZero();
+        assertThat(out.toString()).startsWith("generation 2 applied");
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> instance.lb().listener("app-cluster").pool().servers().stream().noneMatch(s -> s.isUp()));
+    }
 }

@@ -201,11 +201,11 @@ class SingleWriterClusterTest {
         assertThat(lb.writerState("rw")).isEmpty();
         assertThat(nodesOfNewSessions(6)).contains("node1", "node2", "node3");
 
-        assertThat(lb.reload(TestConfigs.parse(first)).summary()).contains("balance");
+        assertThat(lb.reload(TestConfigs.parse(first), false).summary()).contains("balance");
         assertThat(writer()).isEqualTo("node2");
         assertThat(nodesOfNewSessions(4)).containsOnly("node2");
 
-        lb.reload(TestConfigs.parse(first.replace("balance: first", "balance: roundrobin")));
+        lb.reload(TestConfigs.parse(first.replace("balance: first", "balance: roundrobin")), false);
         assertThat(lb.writerState("rw")).isEmpty();
         assertThat(nodesOfNewSessions(6)).containsOnly("node1", "node2", "node3").contains("node1", "node3");
     }
