@@ -49,7 +49,7 @@ public final class ConfigLoader {
     private static final Set<String> ADMIN_KEYS = Set.of("bind", "token-file");
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "failback",
-                    "writer-lease", "servers");
+                    "writer-lease", "source", "servers");
     private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle", "fin-timeout");
     private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority");
     private static final Set<String> WRITER_LEASE_KEYS = Set.of("schema", "table", "user", "password",
@@ -287,6 +287,7 @@ public final class ConfigLoader {
         OnServerDown onServerDown = l.word("on-server-down", ON_SERVER_DOWN,
                 health.map(HealthConfig::type).orElse(HealthCheckType.TCP) == HealthCheckType.GALERA
                         ? OnServerDown.SHUTDOWN_SESSIONS : OnServerDown.KEEP_SESSIONS);
+        Optional<String> source = l.convert("source", ConfigLoader::sourceAddress);
         Map<String, ServerConfig> servers = new LinkedHashMap<>();
         if (l.value("servers").isEmpty()) {
             problems.add(l.node(), l.child("servers"), "listener '" + name + "' has no servers: add at least one");
@@ -306,7 +307,7 @@ public final class ConfigLoader {
                     int weight = s.integer("weight", 1, ServerConfig.MIN_WEIGHT, ServerConfig.MAX_WEIGHT);
                     int priority = s.integer("priority", ServerConfig.DEFAULT_PRIORITY, 0, ServerConfig.MAX_PRIORITY);
                     address.ifPresent(a -> servers.putIfAbsent(e.getKey(),
-                            new ServerConfig(e.getKey(), a, weight, priority)));
+                            new ServerConfig(e.getKey(), a, weight, priority, source)));
                 });
             }
         });
@@ -363,6 +364,20 @@ public final class ConfigLoader {
             return Optional.of(new WriterLeaseConfig(schema.orElse(WriterLeaseConfig.DEFAULTS.schema()),
                     table.orElse(WriterLeaseConfig.DEFAULTS.table()), user, password));
         });
+    }
+
+    /** A literal IPv4 or IPv6 address (no port, no name): galera-lb binds it before connecting. */
+    private static String sourceAddress(String text) {
+        String t = text.strip();
+        if (!IPV4_LITERAL.matcher(t).matches() && !(t.contains(":") && t.matches("[0-9A-Fa-f:.]+"))) {
+            throw new IllegalArgumentException("expected a local IP address such as 10.0.0.5 or fd00::5, got \"" + text + "\"");
+        }
+        try {
+            InetAddress.getByName(t);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("\"" + text + "\" is not an IP address");
+        }
+        return t;
     }
 
     private static String identifier(String text) {

@@ -1,6 +1,7 @@
 package io.galeralb.config;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One backend server of a listener.
@@ -10,8 +11,10 @@ import java.util.Objects;
  * @param weight   relative share of sessions, 1 to 256
  * @param priority order of preference for {@code balance: first}: the lowest number is the
  *                 first choice of writer, ties go by name
+ * @param source   the local address galera-lb connects to it from (sessions, checks, writer
+ *                 lease), as HAProxy's {@code source}; empty: the one the kernel chooses
  */
-public record ServerConfig(String name, HostPort address, int weight, int priority) {
+public record ServerConfig(String name, HostPort address, int weight, int priority, Optional<String> source) {
 
     public static final int MIN_WEIGHT = 1;
     public static final int MAX_WEIGHT = 256;
@@ -21,6 +24,7 @@ public record ServerConfig(String name, HostPort address, int weight, int priori
     public ServerConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(source, "source");
         if (weight < MIN_WEIGHT || weight > MAX_WEIGHT) {
             throw new IllegalArgumentException("weight " + weight + " out of range");
         }
@@ -32,5 +36,10 @@ public record ServerConfig(String name, HostPort address, int weight, int priori
     /** A server with the default priority. */
     public ServerConfig(String name, HostPort address, int weight) {
         this(name, address, weight, DEFAULT_PRIORITY);
+    }
+
+    /** A server connected to from the address the kernel chooses. */
+    public ServerConfig(String name, HostPort address, int weight, int priority) {
+        this(name, address, weight, priority, Optional.empty());
     }
 }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -591,6 +592,30 @@ class ConfigLoaderTest {
                     servers: { "n/1": { address: 127.0.0.1:3306 } }
                 """);
         assertThat(server.message()).startsWith("server names may use letters");
+    }
+
+    @Test
+    void sourceIsALocalIpAddressGivenToEveryServerOfTheListener() throws Exception {
+        GaleraLbConfig c = ConfigLoader.parse("t.yaml", """
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    source: 127.0.0.2
+                    servers: { n1: { address: 127.0.0.1:3306 }, n2: { address: 127.0.0.1:3316 } }
+                """);
+        assertThat(c.listeners().get("app").servers().values()).extracting(ServerConfig::source)
+                .containsOnly(Optional.of("127.0.0.2"));
+        for (String bad : List.of("db1.example.com", "127.0.0.2:0", "300.1.1.1")) {
+            ConfigError e = single("""
+                    listeners:
+                      app:
+                        bind: 127.0.0.1:3307
+                        source: "%s"
+                        servers: { n1: { address: 127.0.0.1:3306 } }
+                    """.formatted(bad));
+            assertThat(e.key()).as(bad).isEqualTo("listeners.app.source");
+            assertThat(e.message()).as(bad).containsAnyOf("expected a local IP address", "is not an IP address");
+        }
     }
 
     @Test

@@ -76,6 +76,7 @@ public final class Listener {
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final LogLimit refusalLog = new LogLimit(REFUSAL_LOG_INTERVAL);
     private final LogLimit acceptFailureLog = new LogLimit(REFUSAL_LOG_INTERVAL);
+    private final LogLimit hostBlockedLog = new LogLimit(REFUSAL_LOG_INTERVAL);
     private final LongAdder refusedNoServer = new LongAdder();
     private final LongAdder refusedNoSocket = new LongAdder();
     private final LongAdder refusedMaxConnections = new LongAdder();
@@ -259,6 +260,17 @@ public final class Listener {
     void refusedNoSocket(String why) {
         refusedNoSocket.increment();
         logRefused(why);
+    }
+
+    /** {@code server} answered a session with error 1129: it blocks the address galera-lb connects from. */
+    void hostBlocked(Server server, Object from) {
+        long n = hostBlockedLog.count();
+        if (n > 0) {
+            log.warn("{}/{}: {} session(s) refused by the node with error 1129: it blocks galera-lb's address {} after "
+                    + "max_connect_errors aborted connections from it, and every client behind galera-lb counts as that "
+                    + "one host; run FLUSH HOSTS on the node, raise max_connect_errors, or send clients' addresses with "
+                    + "the PROXY protocol", name(), server.name(), n, from);
+        }
     }
 
     void countFinTimeout() {

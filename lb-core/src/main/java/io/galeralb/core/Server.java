@@ -25,6 +25,8 @@ public final class Server {
     /** Volatile: a reload may change the weight of a server that stays. */
     private volatile ServerConfig config;
     private final InetSocketAddress address;
+    /** The local address to connect from; null: the kernel's choice. */
+    private final InetSocketAddress source;
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final LongAdder totalSessions = new LongAdder();
     /** Client channels of this server's sessions, so they can be closed when it goes down. */
@@ -34,6 +36,7 @@ public final class Server {
     private final LongAdder bytesFromClients = new LongAdder();
     private final LongAdder bytesToClients = new LongAdder();
     private final LongAdder connectFailures = new LongAdder();
+    private final LongAdder hostBlocked = new LongAdder();
     /** What {@code client-idle: auto} means for this server; MySQL's default wait_timeout until it is read. */
     private volatile long autoClientIdleNanos = Timeouts.DEFAULT_IDLE.toNanos();
     private volatile boolean up = true;
@@ -47,6 +50,7 @@ public final class Server {
     Server(ServerConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.address = new InetSocketAddress(config.address().host(), config.address().port());
+        this.source = config.source().map(a -> new InetSocketAddress(a, 0)).orElse(null);
     }
 
     public String name() {
@@ -64,6 +68,10 @@ public final class Server {
                     + " is a new server");
         }
         config = next;
+    }
+
+    InetSocketAddress source() {
+        return source;
     }
 
     InetSocketAddress address() {
@@ -219,6 +227,15 @@ public final class Server {
 
     void countConnectFailure() {
         connectFailures.increment();
+    }
+
+    void countHostBlocked() {
+        hostBlocked.increment();
+    }
+
+    /** Sessions the server refused with error 1129: it blocks galera-lb's address. */
+    public long hostBlocked() {
+        return hostBlocked.sum();
     }
 
     void release() {

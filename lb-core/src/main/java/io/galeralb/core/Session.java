@@ -136,12 +136,12 @@ final class Session {
             connectFailed(next, e);
             return;
         }
-        ch.pipeline().addLast(new ServerSideHandler(this));
+        ch.pipeline().addLast(new GreetingWatch(listener, next), new ServerSideHandler(this));
         ChannelPromise connect = ch.newPromise();
         // The client's own event loop: registered at once, connected right after.
         client.eventLoop().register(ch).addListener((ChannelFutureListener) registered -> {
             if (registered.isSuccess()) {
-                ch.connect(next.address(), connect);
+                ch.connect(next.address(), next.source(), connect);
             } else {
                 connect.tryFailure(registered.cause());
             }

@@ -37,6 +37,7 @@ abstract class JdbcCheck implements HealthCheck {
         properties.setProperty("allowMultiQueries", "true");
         properties.setProperty("tcpKeepAlive", "true");
         properties.setProperty("connectionAttributes", "program_name:galera-lb-health-check");
+        server.source().ifPresent(a -> properties.setProperty("localSocketAddress", a));
     }
 
     /** Asks the node over an open connection; SQL errors are turned into a result by {@link #run()}. */
@@ -56,8 +57,23 @@ abstract class JdbcCheck implements HealthCheck {
                 aborted = false;
                 return CheckResult.unreachable("check timed out after " + Durations.format(config.timeout()));
             }
+            if (isHostBlocked(e)) {
+                return CheckResult.refused(HOST_BLOCKED + " (" + firstLine(e.getMessage()) + ")");
+            }
             return CheckResult.unreachable(describe(e));
         }
+    }
+
+    /** MariaDB's error for a host with too many aborted connections. */
+    static final int ER_HOST_IS_BLOCKED = 1129;
+    /** What 1129 means behind a proxy, and the ways out. */
+    public static final String HOST_BLOCKED = "the node blocks galera-lb's address (error 1129: max_connect_errors "
+            + "aborted connections from it, and every client behind galera-lb counts as that one host); run FLUSH "
+            + "HOSTS on the node, raise max_connect_errors, or send clients' addresses with the PROXY protocol";
+
+    static boolean isHostBlocked(SQLException e) {
+        return e.getErrorCode() == ER_HOST_IS_BLOCKED
+                || String.valueOf(e.getMessage()).contains("is blocked because of many connection errors");
     }
 
     @Override

@@ -23,6 +23,9 @@ final class TcpCheck implements HealthCheck {
     @Override
     public CheckResult run() {
         try (Socket s = new Socket()) {
+            if (server.source().isPresent()) {
+                s.bind(new InetSocketAddress(server.source().get(), 0));
+            }
             s.connect(new InetSocketAddress(server.address().host(), server.address().port()),
                     (int) Math.max(1, config.timeout().toMillis()));
             return CheckResult.pass("TCP connect succeeded");

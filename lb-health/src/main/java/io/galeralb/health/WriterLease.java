@@ -191,7 +191,13 @@ public final class WriterLease implements AutoCloseable {
     }
 
     private Connection open(ServerConfig s) throws SQLException {
-        Connection c = connection.open("jdbc:mariadb://" + s.address() + "/", properties);
+        Properties forServer = properties;
+        if (s.source().isPresent()) {
+            forServer = new Properties();
+            forServer.putAll(properties);
+            forServer.setProperty("localSocketAddress", s.source().get());
+        }
+        Connection c = connection.open("jdbc:mariadb://" + s.address() + "/", forServer);
         connectedTo = s;
         try (Statement st = c.createStatement()) {
             // Causal reads: a change committed on any node is seen here before the read answers.

@@ -58,6 +58,12 @@ final class DoctorCommand implements Callable<Integer> {
     record Finding(String level, String topic, String message) {
     }
 
+    /**
+     * The least max_connect_errors that does not put a proxy at the mercy of a few broken
+     * clients (MariaDB's default is 100).
+     */
+    static final long MIN_CONNECT_ERRORS = 10_000;
+
     private final List<Finding> findings = new ArrayList<>();
 
     private void ok(String topic, String message) {
@@ -188,6 +194,17 @@ final class DoctorCommand implements Callable<Integer> {
             } else {
                 ok(l.name(), conns);
             }
+            long maxConnectErrors = parse(v.get("max_connect_errors"));
+            String errors = where + "max_connect_errors " + maxConnectErrors;
+            if ("ON".equalsIgnoreCase(v.get("skip_name_resolve")) || "1".equals(v.get("skip_name_resolve"))) {
+                ok(l.name(), errors + " (skip_name_resolve=ON: the node keeps no host cache and blocks no host)");
+            } else if (maxConnectErrors < MIN_CONNECT_ERRORS) {
+                warn(l.name(), errors + ": behind galera-lb every client counts as one host, so that many aborted "
+                        + "handshakes from any of them block all (error 1129); raise it (e.g. to " + MIN_CONNECT_ERRORS
+                        + " or more), or send clients' addresses with the PROXY protocol");
+            } else {
+                ok(l.name(), errors);
+            }
             NodeTimeouts t = new NodeTimeouts(Duration.ofSeconds(parse(v.get("wait_timeout"))),
                     Duration.ofSeconds(parse(v.get("interactive_timeout"))));
             timeouts.put(name, t);
@@ -240,11 +257,13 @@ final class DoctorCommand implements Callable<Integer> {
         p.setProperty("connectTimeout", Integer.toString(ms));
         p.setProperty("socketTimeout", Integer.toString(ms));
         p.setProperty("allowMultiQueries", "true");
+        s.source().ifPresent(a -> p.setProperty("localSocketAddress", a));
         try (Connection c = DriverManager.getConnection("jdbc:mariadb://" + s.address() + "/", p)) {
             return StatusQuery.run(c, "SHOW GLOBAL STATUS WHERE Variable_name LIKE 'wsrep_%' "
                     + "OR Variable_name = 'Threads_connected'; SHOW GLOBAL VARIABLES WHERE Variable_name IN "
                     + "('wsrep_on','wsrep_desync','wsrep_reject_queries','wsrep_sst_donor_rejects_queries',"
-                    + "'read_only','wait_timeout','interactive_timeout','max_connections','wsrep_cluster_name')");
+                    + "'read_only','wait_timeout','interactive_timeout','max_connections','max_connect_errors',"
+                    + "'skip_name_resolve','wsrep_cluster_name')");
         }
     }
 

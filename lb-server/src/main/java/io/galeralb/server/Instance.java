@@ -385,6 +385,7 @@ final class Instance implements AutoCloseable {
                 sm.put("bytes-in", srv.bytesFromClients());
                 sm.put("bytes-out", srv.bytesToClients());
                 sm.put("connect-failures", srv.connectFailures());
+                sm.put("host-blocked", srv.hostBlocked());
                 sm.put("idle-closed-by-server", srv.idleClosedByServer());
                 sm.put("check-duration-ms", h != null && h.lastDuration() != null ? h.lastDuration().toMillis() : null);
                 servers.add(sm);

@@ -204,6 +204,9 @@ final class Metrics {
                         .description("bytes from the server to clients").register(registry),
                 FunctionCounter.builder("galera.lb.connect.failures", s, Server::connectFailures).tags(tags)
                         .description("connects refused or timed out").register(registry),
+                FunctionCounter.builder("galera.lb.host.blocked", s, Server::hostBlocked).tags(tags)
+                        .description("sessions the server refused with error 1129 (it blocks galera-lb's address)")
+                        .register(registry),
                 FunctionCounter.builder("galera.lb.idle.closed.by.server", s, Server::idleClosedByServer).tags(tags)
                         .description("sessions the server closed while they waited for their client").register(registry));
     }

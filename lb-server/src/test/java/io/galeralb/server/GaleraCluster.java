@@ -81,6 +81,25 @@ final class GaleraCluster {
         check(script("wipe-node", Integer.toString(node)));
     }
 
+    /**
+     * The standalone MariaDB (no Galera) that resolves client addresses, so that it blocks a host
+     * after max_connect_errors (see scripts/local-cluster start-standalone); started once.
+     */
+    static synchronized int startStandalone() {
+        check(script("start-standalone"));
+        return SQL_BASE + 10;
+    }
+
+    /** Runs statements on the standalone server as admin. */
+    static void executeOnStandalone(String... statements) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + (SQL_BASE + 10)
+                + "/?user=admin&password=admin&connectTimeout=5000"); Statement s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        }
+    }
+
     static void stopAll() {
         check(script("stop"));
     }
