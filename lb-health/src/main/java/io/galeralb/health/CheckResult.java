@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * What one check of one server found.
  *
- * @param kind     pass, donor (serves only as the donor policy allows) or fail
+ * @param kind     pass, donor (a donor whose SST method blocks: serves only as the donor policy
+ *                 allows) or fail
  * @param reason   what was seen, for the log and the status page, e.g. {@code wsrep_local_state=2 (Donor/Desynced)}
  * @param definite true when the node itself answered (a definite state, not a network failure):
  *                 such a failure takes a server out at once instead of counting toward {@code fall}
@@ -35,6 +36,7 @@ public record CheckResult(Kind kind, String reason, boolean definite, Optional<N
         return new CheckResult(Kind.PASS, reason, true, Optional.empty(), Optional.empty());
     }
 
+    /** A donor whose donation may block its commits (see {@link GaleraVerdict#BLOCKING_SST}). */
     static CheckResult donor(String reason) {
         return new CheckResult(Kind.DONOR, reason, true, Optional.empty(), Optional.empty());
     }

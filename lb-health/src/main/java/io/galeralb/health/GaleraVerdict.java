@@ -18,7 +18,13 @@ public final class GaleraVerdict {
             ClusterView.STATE_UUID, ClusterView.CONF_ID);
     /** Server variables read, lower case. */
     public static final Set<String> VARIABLES = Set.of("wsrep_on", "wsrep_desync", "wsrep_reject_queries",
-            "wsrep_sst_donor_rejects_queries", "read_only", "wait_timeout", "interactive_timeout");
+            "wsrep_sst_donor_rejects_queries", "wsrep_sst_method", "read_only", "wait_timeout", "interactive_timeout");
+    /**
+     * SST methods that stop the donor's commits while they copy (rsync and mysqldump take a global
+     * read lock for the whole copy). Every other method (mariabackup, with backup locks) keeps a
+     * donor serving, and so does any IST, whatever the method: it reads the write-set cache.
+     */
+    static final Set<String> BLOCKING_SST = Set.of("rsync", "rsync_wan", "mysqldump");
 
     private GaleraVerdict() {
     }
@@ -70,7 +76,13 @@ public final class GaleraVerdict {
                 if ("ON".equalsIgnoreCase(values.get("wsrep_sst_donor_rejects_queries"))) {
                     return CheckResult.refused(described + ", wsrep_sst_donor_rejects_queries=ON");
                 }
-                return CheckResult.donor(described);
+                String method = values.getOrDefault("wsrep_sst_method", "rsync").toLowerCase(Locale.ROOT);
+                if (!BLOCKING_SST.contains(method)) {
+                    return CheckResult.pass(described + ", donating with wsrep_sst_method=" + method
+                            + ", which keeps it serving");
+                }
+                return CheckResult.donor(described + ", wsrep_sst_method=" + method + " (an SST by it blocks "
+                        + "the donor's commits; an IST does not)");
             default:
                 return CheckResult.refused(described);
         }

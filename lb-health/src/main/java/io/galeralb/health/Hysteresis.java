@@ -56,6 +56,16 @@ final class Hysteresis {
         return known && counter != 0 && counter != top();
     }
 
+    /** Brings a server that is down up at once (it was down for a known, finished reason). */
+    Change resume() {
+        if (isUp()) {
+            return Change.UNCHANGED;
+        }
+        known = true;
+        counter = top();
+        return Change.WENT_UP;
+    }
+
     Change observe(boolean pass, boolean definite) {
         if (!known) {
             known = true;

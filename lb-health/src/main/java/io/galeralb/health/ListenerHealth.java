@@ -206,7 +206,16 @@ public final class ListenerHealth implements AutoCloseable {
             c.passesInARow = 0;
         }
         boolean first = !c.hysteresis.isKnown();
-        Hysteresis.Change change = c.hysteresis.observe(pass, r.definite());
+        // A node taken out only for a donation, which it has now finished, serves again at once:
+        // it said what it was doing, and rise is for nodes whose state is in doubt.
+        boolean donationOver = pass && c.outForDonation && r.kind() == CheckResult.Kind.PASS;
+        Hysteresis.Change change = donationOver ? c.hysteresis.resume() : c.hysteresis.observe(pass, r.definite());
+        if (pass || r.kind() != CheckResult.Kind.DONOR) {
+            c.outForDonation = false;
+        }
+        if (change == Hysteresis.Change.WENT_DOWN && r.kind() == CheckResult.Kind.DONOR) {
+            c.outForDonation = true;
+        }
         if (change != Hysteresis.Change.WENT_UP && change != Hysteresis.Change.WENT_DOWN) {
             if (pass || c.hysteresis.isUp()) {
                 c.newReasonInARow = 0; // a pass breaks a run of the same new finding
@@ -221,6 +230,8 @@ public final class ListenerHealth implements AutoCloseable {
         String evidence;
         if (first) {
             evidence = "first check";
+        } else if (donationOver) {
+            evidence = "its donation is over";
         } else if (pass) {
             evidence = c.passesInARow + "/" + config.rise() + " checks passed";
         } else if (r.definite()) {
@@ -228,7 +239,8 @@ public final class ListenerHealth implements AutoCloseable {
         } else {
             evidence = c.failuresInARow + "/" + config.fall() + " checks failed";
         }
-        return new Transition(listener, c.server.name(), pass, reason, evidence, c.lastChange, Optional.empty());
+        return new Transition(listener, c.server.name(), pass, reason, evidence, c.lastChange, Optional.empty(),
+                r.kind() == CheckResult.Kind.DONOR);
     }
 
     /** The check's finding as a transition states it. */
@@ -262,7 +274,7 @@ public final class ListenerHealth implements AutoCloseable {
         c.downReason = reason;
         c.newReasonInARow = 0;
         return new Transition(listener, c.server.name(), false, reason,
-                c.config.fall() + "/" + c.config.fall() + " checks failed", Instant.now(), Optional.of(was));
+                c.config.fall() + "/" + c.config.fall() + " checks failed", Instant.now(), Optional.of(was), false);
     }
 
     /**
@@ -299,6 +311,8 @@ public final class ListenerHealth implements AutoCloseable {
         final Hysteresis hysteresis;
         final ScheduledExecutorService thread;
         CheckResult last;
+        /** DOWN because it donates (and for nothing else since): back at its first Synced check. */
+        boolean outForDonation;
         /** When {@link #last} was recorded (System.nanoTime). */
         long lastCheckedNanos;
         long checks;

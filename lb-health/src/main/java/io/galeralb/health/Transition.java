@@ -15,9 +15,11 @@ import java.util.Optional;
  * @param evidence how the decision was reached, e.g. {@code 3/3 checks failed}
  * @param at       when
  * @param was      for a server that stays DOWN, the reason this one replaces; empty for a change of state
+ * @param donor    the server goes DOWN as a donor: it takes no new sessions, but the sessions it has go
+ *                 on (they wait while the donation blocks, as they would connected directly)
  */
 public record Transition(String listener, String server, boolean up, String reason, String evidence, Instant at,
-                         Optional<String> was) {
+                         Optional<String> was, boolean donor) {
 
     public Transition {
         Objects.requireNonNull(listener, "listener");

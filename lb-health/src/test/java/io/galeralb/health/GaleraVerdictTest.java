@@ -8,6 +8,7 @@ import io.galeralb.config.HealthConfig;
 import io.galeralb.config.Secret;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -55,14 +56,30 @@ class GaleraVerdictTest {
     }
 
     @Test
-    void aDonorIsADonor() {
+    void aDonorWhoseSstMethodBlocksIsADonor() {
         Map<String, String> v = synced();
         v.put("wsrep_local_state", "2");
-        CheckResult r = verdict(v);
-        assertThat(r.kind()).isEqualTo(CheckResult.Kind.DONOR);
-        assertThat(r.reason()).isEqualTo("wsrep_local_state=2 (Donor/Desynced)");
+        for (String method : List.of("rsync", "rsync_wan", "mysqldump")) {
+            v.put("wsrep_sst_method", method);
+            CheckResult r = verdict(v);
+            assertThat(r.kind()).as(method).isEqualTo(CheckResult.Kind.DONOR);
+            assertThat(r.definite()).as("the node said so: out of new sessions at once").isTrue();
+            assertThat(r.reason()).isEqualTo("wsrep_local_state=2 (Donor/Desynced), wsrep_sst_method=" + method
+                    + " (an SST by it blocks the donor's commits; an IST does not)");
+        }
         v.put("wsrep_sst_donor_rejects_queries", "ON");
         assertThat(verdict(v).kind()).isEqualTo(CheckResult.Kind.FAIL);
+    }
+
+    @Test
+    void aDonorByAMethodThatKeepsItServingPasses() {
+        Map<String, String> v = synced();
+        v.put("wsrep_local_state", "2");
+        v.put("wsrep_sst_method", "mariabackup");
+        CheckResult r = verdict(v);
+        assertThat(r.kind()).isEqualTo(CheckResult.Kind.PASS);
+        assertThat(r.reason()).isEqualTo("wsrep_local_state=2 (Donor/Desynced), donating with "
+                + "wsrep_sst_method=mariabackup, which keeps it serving");
     }
 
     @Test

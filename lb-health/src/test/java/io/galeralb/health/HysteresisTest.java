@@ -80,4 +80,14 @@ class HysteresisTest {
         Hysteresis h = new Hysteresis(1, 1);
         assertThat(feed(h, "+-+-")).containsExactly(WENT_UP, WENT_DOWN, WENT_UP, WENT_DOWN);
     }
+
+    @Test
+    void resumeBringsADownServerUpAtOnceAndLeavesAnUpOneAlone() {
+        Hysteresis h = new Hysteresis(2, 3);
+        assertThat(h.observe(false, true)).isEqualTo(Hysteresis.Change.WENT_DOWN);
+        assertThat(h.resume()).isEqualTo(Hysteresis.Change.WENT_UP);
+        assertThat(h.isUp()).isTrue();
+        assertThat(h.resume()).isEqualTo(Hysteresis.Change.UNCHANGED);
+        assertThat(h.observe(false, false)).as("fall failures to go down again").isEqualTo(Hysteresis.Change.PENDING);
+    }
 }

@@ -298,7 +298,10 @@ public final class GaleraLb implements AutoCloseable {
             }
             election.poke();
         }
-        if (listener.config().onServerDown() == OnServerDown.SHUTDOWN_SESSIONS) {
+        if (t.donor()) {
+            log.info("{}/{}: takes no new sessions while it donates; its {} session(s) go on", listener.name(),
+                    server.name(), server.activeSessions());
+        } else if (listener.config().onServerDown() == OnServerDown.SHUTDOWN_SESSIONS) {
             int closed = server.closeSessions();
             if (closed > 0) {
                 log.info("{}/{}: closed {} session(s) (on-server-down: shutdown-sessions)", listener.name(),
