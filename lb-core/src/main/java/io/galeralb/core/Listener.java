@@ -5,11 +5,8 @@ import io.galeralb.config.ListenerConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.RecvByteBufAllocator;
@@ -24,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
@@ -75,7 +71,6 @@ public final class Listener {
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final LogLimit refusalLog = new LogLimit(REFUSAL_LOG_INTERVAL);
-    private final LogLimit acceptFailureLog = new LogLimit(REFUSAL_LOG_INTERVAL);
     private final LogLimit hostBlockedLog = new LogLimit(REFUSAL_LOG_INTERVAL);
     private final LongAdder refusedNoServer = new LongAdder();
     private final LongAdder refusedNoSocket = new LongAdder();
@@ -113,7 +108,7 @@ public final class Listener {
                 // sessions of the process before wait in TIME_WAIT.
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
-                .handler(new AcceptFailures())
+                .handler(new AcceptFailures(() -> acceptor().name(), "clients", REFUSAL_LOG_INTERVAL))
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 // TCP_NODELAY: Netty sets it on every socket it makes.
@@ -314,28 +309,6 @@ public final class Listener {
         long refused = refusalLog.count();
         if (refused > 0) {
             log.warn("{}: {} client(s) refused with a MySQL error: {}", name(), refused, why);
-        }
-    }
-
-    /**
-     * Failures to accept a client on the listening socket. Out of file descriptors, the client
-     * stays in the kernel's backlog and the socket stays readable: accepting pauses for a second
-     * (as Netty's own acceptor does; the loop would spin otherwise), and the operator is told
-     * which limit to raise, at most once per 5 s. Handled here, so Netty does not log each one
-     * with a stack trace as an exception nobody handled.
-     */
-    private final class AcceptFailures extends ChannelInboundHandlerAdapter {
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ChannelConfig server = ctx.channel().config();
-            if (server.isAutoRead()) {
-                server.setAutoRead(false);
-                ctx.channel().eventLoop().schedule(() -> server.setAutoRead(true), 1, TimeUnit.SECONDS);
-            }
-            if (acceptFailureLog.count() > 0) {
-                log.warn("{}: cannot accept clients: {}; they wait in the listen backlog, tried again every second",
-                        acceptor().name(), OpenFiles.exhausted(cause).orElse(cause.toString()));
-            }
         }
     }
 

@@ -16,7 +16,7 @@ public final class OpenFiles {
     }
 
     /** "too many open files (this process may open N)" and the like, or empty for any other error. */
-    public static Optional<String> exhausted(Throwable error) {
+    static Optional<String> exhausted(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause()) {
             String m = String.valueOf(t.getMessage());
             if (m.contains("Too many open files in system")) {

@@ -3,17 +3,15 @@ package io.galeralb.server;
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.config.Durations;
 import io.galeralb.config.HostPort;
+import io.galeralb.core.AcceptFailures;
 import io.galeralb.core.AdminState;
 import io.galeralb.core.LogLimit;
-import io.galeralb.core.OpenFiles;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -110,7 +108,7 @@ final class AdminServer implements AutoCloseable {
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(new AcceptFailures())
+                .handler(new AcceptFailures(() -> "admin API", "connections", Duration.ofSeconds(10)))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -153,28 +151,6 @@ final class AdminServer implements AutoCloseable {
         reads.shutdownNow();
         changes.shutdownNow();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-    }
-
-    /**
-     * Failures to accept on the admin socket (out of descriptors, mostly): accepting pauses for a
-     * second, as Netty's own acceptor does, and one line per 10 s says so.
-     */
-    private static final class AcceptFailures extends ChannelInboundHandlerAdapter {
-        private final LogLimit logLimit = new LogLimit(Duration.ofSeconds(10));
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ChannelConfig config = ctx.channel().config();
-            if (config.isAutoRead()) {
-                config.setAutoRead(false);
-                ctx.channel().eventLoop().schedule(() -> config.setAutoRead(true), 1, TimeUnit.SECONDS);
-            }
-            long n = logLimit.count();
-            if (n > 0) {
-                log.warn("admin API: cannot accept connections ({} time(s)): {}", n,
-                        OpenFiles.exhausted(cause).orElse(cause.toString()));
-            }
-        }
     }
 
     /** A body over the limit gets 413 and the connection is closed, whatever the client asked. */

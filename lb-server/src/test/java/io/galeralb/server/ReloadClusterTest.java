@@ -72,6 +72,20 @@ class ReloadClusterTest {
         instance.shutdown();
     }
 
+    private record Cli(int exitCode, String out, String err) {
+    }
+
+    /** The galera-lb command, as an operator runs it, with what it prints. */
+    private static Cli cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        int code = cmd.execute(args);
+        return new Cli(code, out.toString(), err.toString());
+    }
+
 
     /**
      * Scripts wait for "galera-lb started" and then run 'galera-lb reload' or 'status', which find
@@ -282,23 +296,17 @@ class ReloadClusterTest {
         assertThat(instance.lb().listener("app-cluster").pool().servers()).as("nothing half-applied")
                 .extracting(s -> s.name()).containsExactly("node1", "node2", "node3");
         Files.writeString(file, configB);
-        StringWriter out = new StringWriter();
-        CommandLine cmd = Main.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(new StringWriter()));
-        assertThat(cmd.execute("reload", "--config", file.toString())).isZero();
-        assertThat(out.toString()).startsWith("generation 2 applied");
+        Cli reload = cli("reload", "--config", file.toString());
+        assertThat(reload.exitCode()).isZero();
+        assertThat(reload.out()).startsWith("generation 2 applied");
     }
 
     @Test
     void reloadingAFileThatIsNotYamlPrintsItsErrorsInsteadOfNotRunning() throws Exception {
         Files.writeString(file, "listeners: [ unclosed\n" + configA);
-        StringWriter err = new StringWriter();
-        CommandLine cmd = Main.commandLine();
-        cmd.setOut(new PrintWriter(new StringWriter()));
-        cmd.setErr(new PrintWriter(err, true));
-        assertThat(cmd.execute("reload", "--config", file.toString())).isEqualTo(1);
-        assertThat(err.toString()).contains("reload refused, generation 1 keeps running").contains("not valid YAML")
+        Cli reload = cli("reload", "--config", file.toString());
+        assertThat(reload.exitCode()).isEqualTo(1);
+        assertThat(reload.err()).contains("reload refused, generation 1 keeps running").contains("not valid YAML")
                 .doesNotContain("not running");
     }
     @Test
@@ -312,12 +320,9 @@ class ReloadClusterTest {
                 + "that is UP with the running ones (node1: ").contains("reload with --force");
         assertThat(instance.lb().listener("app-cluster").pool().servers()).allMatch(s -> s.isUp());
 
-        StringWriter out = new StringWriter();
-        CommandLine cmd = Main.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(new StringWriter()));
-        assertThat(cmd.execute("reload", "--force", "--config", file.toString())).isZero();
-        assertThat(out.toString()).startsWith("generation 2 applied");
+        Cli forced = cli("reload", "--force", "--config", file.toString());
+        assertThat(forced.exitCode()).isZero();
+        assertThat(forced.out()).startsWith("generation 2 applied");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> instance.lb().listener("app-cluster").pool().servers().stream().noneMatch(s -> s.isUp()));
     }
