@@ -32,6 +32,14 @@ class ConfigDiffTest {
     }
 
     @Test
+    void aNewSourceAddressChangesTheListenersServersInPlace() throws Exception {
+        ConfigDiff d = ConfigDiff.between(parse(BASE), parse(BASE.replaceFirst("    servers:", "    source: 127.0.0.2\n    servers:")));
+        assertThat(d.listenersChanged()).containsOnlyKeys("app");
+        assertThat(d.listenersChanged().get("app").serversChanged()).isNotEmpty();
+        assertThat(d.listenersChanged().get("app").serversAdded()).isEmpty();
+    }
+
+    @Test
     void listenersAndServersAddedRemovedAndChanged() throws Exception {
         ConfigDiff d = ConfigDiff.between(parse(BASE), parse("""
                 drain-timeout: 5s

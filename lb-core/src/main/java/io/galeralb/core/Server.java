@@ -25,8 +25,8 @@ public final class Server {
     /** Volatile: a reload may change the weight of a server that stays. */
     private volatile ServerConfig config;
     private final InetSocketAddress address;
-    /** The local address to connect from; null: the kernel's choice. */
-    private final InetSocketAddress source;
+    /** The local address to connect from; null: the kernel's choice. Volatile: a reload may change it. */
+    private volatile InetSocketAddress source;
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final LongAdder totalSessions = new LongAdder();
     /** Client channels of this server's sessions, so they can be closed when it goes down. */
@@ -50,7 +50,11 @@ public final class Server {
     Server(ServerConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.address = new InetSocketAddress(config.address().host(), config.address().port());
-        this.source = config.source().map(a -> new InetSocketAddress(a, 0)).orElse(null);
+        this.source = sourceOf(config);
+    }
+
+    private static InetSocketAddress sourceOf(ServerConfig config) {
+        return config.source().map(a -> new InetSocketAddress(a, 0)).orElse(null);
     }
 
     public String name() {
@@ -61,13 +65,17 @@ public final class Server {
         return config;
     }
 
-    /** Takes a new weight from a reload; the address never changes (a new address is a new server). */
+    /**
+     * Takes a new weight, priority or source from a reload; the address never changes (a new
+     * address is a new server).
+     */
     void reconfigure(ServerConfig next) {
         if (!next.address().equals(config.address())) {
             throw new IllegalArgumentException(name() + ": a server keeps its address; " + next.address()
                     + " is a new server");
         }
         config = next;
+        source = sourceOf(next);
     }
 
     InetSocketAddress source() {
