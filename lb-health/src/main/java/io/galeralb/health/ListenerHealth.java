@@ -1,5 +1,6 @@
 package io.galeralb.health;
 
+import io.galeralb.config.Durations;
 import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ServerConfig;
 import java.time.Duration;
@@ -147,7 +148,8 @@ public final class ListenerHealth implements AutoCloseable {
             try {
                 results.put(e.getKey(), e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
             } catch (ExecutionException | TimeoutException x) {
-                results.put(e.getKey(), CheckResult.unreachable("no answer within " + config.timeout().multipliedBy(2)));
+                results.put(e.getKey(), CheckResult.unreachable("no answer within "
+                        + Durations.format(config.timeout().multipliedBy(2))));
             }
         }
         return results;
@@ -328,6 +330,7 @@ public final class ListenerHealth implements AutoCloseable {
         volatile boolean closed;
         /** The last unexpected exception logged, so that one that repeats every check is logged once. */
         String lastCrash;
+        boolean crashedThisRun;
 
         /** {@code previous}: the checker this one replaces on a reload, whose state it carries on. */
         Checker(ServerConfig server, HealthConfig config, Checker previous) {
@@ -365,16 +368,21 @@ public final class ListenerHealth implements AutoCloseable {
             if (closed) {
                 return;
             }
+            crashedThisRun = false;
             try {
                 checkAndRecord();
             } catch (RuntimeException e) {
                 crashed("applying the check's verdict", e);
             } finally {
+                if (!crashedThisRun) {
+                    lastCrash = null; // the same error again, after a good run, is news again
+                }
                 schedule(nextDelayMillis());
             }
         }
 
         private void crashed(String what, RuntimeException e) {
+            crashedThisRun = true;
             String key = what + e;
             if (!key.equals(lastCrash)) {
                 lastCrash = key;
