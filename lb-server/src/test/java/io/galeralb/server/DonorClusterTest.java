@@ -150,6 +150,62 @@ class DonorClusterTest {
         }
     }
 
+    /**
+     * Node 3 is wiped and rejoins by a mariabackup SST, which keeps its donor serving: the donor
+     * stays UP through the whole donation, keeps its sessions, and takes writes meanwhile.
+     */
+    @Test
+    void aMariabackupDonorKeepsServing() throws Exception {
+        for (int n = 1; n <= 2; n++) {
+            GaleraCluster.execute(n, "SET GLOBAL wsrep_sst_method = 'mariabackup'");
+        }
+        GaleraCluster.stopNode(3);
+        GaleraCluster.wipeNode(3);
+        GaleraCluster.execute(1, "CREATE TABLE IF NOT EXISTS demo.mb_rows (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+        int port = TestConfigs.freePort();
+        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
+        List<Connection> held = new ArrayList<>();
+        List<String> errors = new CopyOnWriteArrayList<>();
+        try (GaleraLb lb = GaleraLb.start(TestConfigs.parse(fastChecks(TestConfigs.clusterYaml(port))))) {
+            for (int i = 0; i < 4; i++) {
+                held.add(DriverManager.getConnection(url));
+            }
+            List<String> donating = new CopyOnWriteArrayList<>();
+            List<String> outWhileDonating = new CopyOnWriteArrayList<>();
+            CompletableFuture<Void> rejoin = CompletableFuture.runAsync(() -> GaleraCluster.startNode(3, "mariabackup"));
+            await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                lb.health("app-cluster").snapshot().forEach((name, h) -> {
+                    if (h.lastResult() != null && h.lastResult().reason().contains("donating with wsrep_sst_method=mariabackup")) {
+                        donating.add(name);
+                        if (!h.up()) {
+                            outWhileDonating.add(name + ": " + h);
+                        }
+                    }
+                });
+                try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+                    st.execute("INSERT INTO demo.mb_rows (v) VALUES (1)");
+                } catch (SQLException e) {
+                    errors.add(e.getMessage());
+                }
+                return rejoin.isDone();
+            });
+            rejoin.join();
+            System.out.printf("MARIABACKUP DONOR observations: %d%n", donating.size());
+            assertThat(donating).as("the donor was seen donating by mariabackup").isNotEmpty();
+            assertThat(outWhileDonating).isEmpty();
+            for (Connection c : held) {
+                assertThat(nodeOf(c)).as("no session was closed").isIn("node1", "node2");
+            }
+            assertThat(errors).isEmpty();
+        } finally {
+            for (Connection c : held) {
+                c.close();
+            }
+            GaleraCluster.reset();
+            GaleraCluster.execute(1, "DROP TABLE IF EXISTS demo.mb_rows");
+        }
+    }
+
     private static String nodeOf(Connection c) {
         try {
             return GaleraCluster.nodeOf(c);

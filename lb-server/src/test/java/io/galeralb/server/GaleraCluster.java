@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -63,6 +64,11 @@ final class GaleraCluster {
 
     static void startNode(int node) {
         check(script("start-node", Integer.toString(node)));
+    }
+
+    /** Starts a node whose state transfer, when it needs one, is by {@code sstMethod}. */
+    static void startNode(int node, String sstMethod) {
+        check(script(Map.of("GLB_CLUSTER_SST_METHOD", sstMethod), "start-node", Integer.toString(node)));
     }
 
     static void killNode(int node) {
@@ -156,11 +162,17 @@ final class GaleraCluster {
     }
 
     private static Result script(String... args) {
+        return script(Map.of(), args);
+    }
+
+    private static Result script(Map<String, String> env, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(repoRoot().resolve("scripts/local-cluster").toString());
         cmd.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().putAll(env);
+            Process p = pb.start();
             p.getOutputStream().close();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(5, TimeUnit.MINUTES)) {
