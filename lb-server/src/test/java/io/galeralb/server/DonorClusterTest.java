@@ -120,11 +120,7 @@ class DonorClusterTest {
             CompletableFuture<Void> rejoin = CompletableFuture.runAsync(() -> GaleraCluster.startNode(3));
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(5)).until(() -> {
                 collectDonors(lb, seen);
-                try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
-                    st.execute("INSERT INTO demo.ist_rows (v) VALUES (4)");
-                } catch (SQLException e) {
-                    errors.add(e.getMessage());
-                }
+                writeThroughANewConnection(url, "demo.ist_rows", errors);
                 return rejoin.isDone();
             });
             rejoin.join();
@@ -182,11 +178,7 @@ class DonorClusterTest {
                         }
                     }
                 });
-                try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
-                    st.execute("INSERT INTO demo.mb_rows (v) VALUES (1)");
-                } catch (SQLException e) {
-                    errors.add(e.getMessage());
-                }
+                writeThroughANewConnection(url, "demo.mb_rows", errors);
                 return rejoin.isDone();
             });
             rejoin.join();
@@ -203,6 +195,15 @@ class DonorClusterTest {
             }
             GaleraCluster.reset();
             GaleraCluster.execute(1, "DROP TABLE IF EXISTS demo.mb_rows");
+        }
+    }
+
+    /** One row written through a new connection, as a client with a connection per write does; errors noted. */
+    private static void writeThroughANewConnection(String url, String table, List<String> errors) {
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO " + table + " (v) VALUES (1)");
+        } catch (SQLException e) {
+            errors.add(e.getMessage());
         }
     }
 
