@@ -3,9 +3,16 @@ package io.galeralb.server;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** The {@code --config FILE} option every command takes. */
+/**
+ * The {@code --config FILE} option every command takes: given, else {@code $GALERA_LB_CONFIG},
+ * else {@value #DEFAULT_CONFIG}, so that a packaged install needs none of them.
+ */
 final class ConfigOption {
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML configuration")
+    static final String DEFAULT_CONFIG = "/etc/galera-lb/galera-lb.yaml";
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            defaultValue = "${env:GALERA_LB_CONFIG:-" + DEFAULT_CONFIG + "}",
+            description = "the YAML configuration (default: $GALERA_LB_CONFIG, else " + DEFAULT_CONFIG + "; now ${DEFAULT-VALUE})")
     Path file;
 }

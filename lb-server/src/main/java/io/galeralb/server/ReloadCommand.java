@@ -1,7 +1,9 @@
 package io.galeralb.server;
 
+import io.galeralb.config.Durations;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
@@ -21,17 +23,24 @@ final class ReloadCommand implements Callable<Integer> {
     @Mixin
     ConfigOption configOption;
 
-    @Option(names = "--timeout", defaultValue = "60", paramLabel = "SECONDS",
-            description = "how long to wait for the outcome (default ${DEFAULT-VALUE})")
-    int timeoutSeconds;
+    @Option(names = "--timeout", defaultValue = "60s", paramLabel = "DURATION",
+            description = "how long to wait for the outcome, as in the configuration: 30s, 2m (default ${DEFAULT-VALUE})")
+    String timeout;
 
     @Option(names = "--force", description = "apply new health settings even when they fail on every server that is UP")
     boolean force;
 
     @Override
     public Integer call() {
+        Duration wait;
         try {
-            return AdminClient.forConfig(configOption.file).call("POST", force ? "/reload?force=true" : "/reload", Duration.ofSeconds(timeoutSeconds)).print(spec);
+            wait = Durations.parse(timeout);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout: " + e.getMessage());
+        }
+        try {
+            return AdminClient.forConfig(configOption.file).call("POST", force ? "/reload?force=true" : "/reload", wait)
+                    .print(spec);
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
             return 2;

@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
@@ -44,8 +45,7 @@ final class SwitchoverCommand implements Callable<Integer> {
         try {
             wait = Durations.parse(timeout);
         } catch (IllegalArgumentException e) {
-            spec.commandLine().getErr().println("--timeout: " + e.getMessage());
-            return 1;
+            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout: " + e.getMessage());
         }
         String body = JSON.std.asString(Map.of("to", to, "timeout", Durations.format(wait)));
         PrintWriter out = spec.commandLine().getOut();

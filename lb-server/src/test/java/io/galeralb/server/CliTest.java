@@ -102,6 +102,31 @@ class CliTest {
     }
 
     @Test
+    void withoutConfigEveryCommandReadsGaleraLbConfigFromTheEnvironment() throws Exception {
+        Path f = dir.resolve("env.yaml");
+        Files.writeString(f, TestConfigs.clusterYaml(3307));
+        try (GaleraLbProcess check = GaleraLbProcess.startWithEnvironment(Map.of("GALERA_LB_CONFIG", f.toString()), "check")) {
+            assertThat(check.waitForExit()).as(check.output()).isZero();
+            assertThat(check.output()).contains("OK: " + f + ": 1 listener(s), 3 server(s)");
+        }
+        try (GaleraLbProcess check = GaleraLbProcess.startWithEnvironment(Map.of(), "check")) {
+            assertThat(check.waitForExit()).isEqualTo(1);
+            assertThat(check.output()).as("the packaged path, when nothing names another")
+                    .contains(ConfigOption.DEFAULT_CONFIG + ": file not found");
+        }
+    }
+
+    @Test
+    void durationOptionsTakeTheConfigurationsSyntaxAndABadOneIsAUsageError() {
+        for (String[] args : new String[][] {{"reload", "--timeout", "soon"}, {"switchover", "app", "--to", "n1",
+                "--timeout", "30"}}) {
+            Run r = cli(args);
+            assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(r.err()).contains("--timeout: ");
+        }
+    }
+
+    @Test
     void checkRejectsABadFileNamingFileLineAndKey() throws Exception {
         Path f = dir.resolve("lb.yaml");
         Files.writeString(f, TestConfigs.clusterYaml(3307).replace("balance: leastconn", "balance: leastcon"));

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -56,7 +57,16 @@ final class GaleraLbProcess implements AutoCloseable {
         return start(new ArrayList<>(List.of("prlimit", "--nofile=" + limit + ":" + limit, "--")), args);
     }
 
+    /** Starts galera-lb with these environment variables added to this JVM's. */
+    static GaleraLbProcess startWithEnvironment(Map<String, String> env, String... args) throws IOException {
+        return start(new ArrayList<>(), env, args);
+    }
+
     private static GaleraLbProcess start(List<String> cmd, String... args) throws IOException {
+        return start(cmd, Map.of(), args);
+    }
+
+    private static GaleraLbProcess start(List<String> cmd, Map<String, String> env, String... args) throws IOException {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // As strict as the tests in this JVM: every buffer tracked, a leak reported (see close()).
         cmd.add("-D" + LEAK_LEVEL_PROPERTY + "=paranoid");
@@ -64,7 +74,9 @@ final class GaleraLbProcess implements AutoCloseable {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
         cmd.addAll(List.of(args));
-        return new GaleraLbProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        return new GaleraLbProcess(pb.start());
     }
 
     void awaitOutput(String fragment) {
