@@ -2,8 +2,12 @@ package io.galeralb.core;
 
 import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.ListenerConfig;
+import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The event loops of one galera-lb process and the listeners bound on them: I/O threads that
@@ -86,6 +90,20 @@ public final class Proxy implements AutoCloseable {
     public Listener prepare(ListenerConfig config) {
         Objects.requireNonNull(config, "config");
         return Listener.create(config, transport, loops);
+    }
+
+    /**
+     * Completes once every I/O thread has run a task handed to it now: proof that the event loops
+     * are turning (for liveness probes), at the cost of one empty task per thread.
+     */
+    public CompletableFuture<Void> ioThreadsTurning() {
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        for (EventExecutor loop : loops.group()) {
+            CompletableFuture<Void> ran = new CompletableFuture<>();
+            loop.execute(() -> ran.complete(null));
+            all.add(ran);
+        }
+        return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
     }
 
     /** Creates and binds a listener; blocks until bound. Not to be called from an event loop. */

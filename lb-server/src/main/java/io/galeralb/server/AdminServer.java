@@ -61,7 +61,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API: {@code GET /status}, {@code POST /reload},
+ * The admin API: {@code GET /status}, {@code /live} and {@code /ready} (for probes),
+ * {@code POST /reload},
  * {@code POST /servers/LISTENER/SERVER/state} and {@code POST /listeners/LISTENER/switchover}; the POSTs need the bearer token. A reload blocks
  * (it checks new servers and binds new listeners), so it runs on its own thread, never on the
  * event loop; the answer is written when it is done. Anything malformed gets a 4xx and changes
@@ -79,6 +80,8 @@ final class AdminServer implements AutoCloseable {
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
     static final int MAX_CONNECTIONS = 64;
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    /** How long GET /live waits for every I/O thread to run a task. */
+    static final Duration LIVE_TIMEOUT = Duration.ofSeconds(2);
     /** Requests waiting for a worker, reads (status, metrics) and changes (reload, states) apart. */
     static final int MAX_QUEUED_READS = 16;
     static final int MAX_QUEUED_CHANGES = 4;
@@ -244,6 +247,24 @@ final class AdminServer implements AutoCloseable {
                 }
                 return;
             }
+            if (path.equals("/live") || path.equals("/ready")) {
+                if (!method.equals(HttpMethod.GET)) {
+                    notAllowed(ctx, "GET");
+                } else if (path.equals("/live")) {
+                    live(ctx, instance.lb());
+                } else {
+                    CompletableFuture.supplyAsync(instance.lb()::notReady, reads).whenComplete((why, failure) -> {
+                        if (failure != null) {
+                            reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error("ready failed: " + failure));
+                        } else if (why.isEmpty()) {
+                            reply(ctx, HttpResponseStatus.OK, Map.of("ok", true, "message", "every listener can serve"));
+                        } else {
+                            reply(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, error(String.join("; ", why)));
+                        }
+                    });
+                }
+                return;
+            }
             if (path.equals("/stats") || path.equals("/metrics")) {
                 if (!method.equals(HttpMethod.GET)) {
                     notAllowed(ctx, "GET");
@@ -267,7 +288,7 @@ final class AdminServer implements AutoCloseable {
             boolean switchover = state.length == 4 && state[1].equals("listeners") && state[3].equals("switchover");
             if (!reload && !serverState && !switchover) {
                 reply(ctx, HttpResponseStatus.NOT_FOUND, error("no such endpoint: " + path
-                        + " (GET /status, /stats, /metrics; POST /reload, /servers/LISTENER/SERVER/state, "
+                        + " (GET /status, /stats, /metrics, /live, /ready; POST /reload, /servers/LISTENER/SERVER/state, "
                         + "/listeners/LISTENER/switchover)"));
                 return;
             }
@@ -306,6 +327,22 @@ final class AdminServer implements AutoCloseable {
             // Off the event loop: both take GaleraLb's lock, which a reload may hold for seconds.
             changes.execute(switchover ? () -> switchover(ctx, state[2], body)
                     : () -> setState(ctx, state[2], state[3], body));
+        }
+
+        /**
+         * {@code GET /live}: 200 once every I/O thread has run an empty task, 503 when one has not
+         * within {@link #LIVE_TIMEOUT} (a thread stuck: a restart is what helps). Nothing blocks
+         * the admin thread meanwhile.
+         */
+        private static void live(ChannelHandlerContext ctx, GaleraLb lb) {
+            ScheduledFuture<?> late = ctx.executor().schedule(() -> reply(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    error("an I/O thread did not run a task within " + Durations.format(LIVE_TIMEOUT))),
+                    LIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            lb.ioThreadsTurning().thenRun(() -> ctx.executor().execute(() -> {
+                if (late.cancel(false)) {
+                    reply(ctx, HttpResponseStatus.OK, Map.of("ok", true, "message", "every I/O thread answers"));
+                }
+            }));
         }
 
         /**

@@ -14,6 +14,7 @@ import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.OpenFiles;
 import io.galeralb.core.Proxy;
 import io.galeralb.core.Server;
+import io.galeralb.core.ServerPool;
 import io.galeralb.core.Transport;
 import io.galeralb.health.CheckResult;
 import io.galeralb.health.ListenerHealth;
@@ -31,6 +32,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -475,6 +477,31 @@ public final class GaleraLb implements AutoCloseable {
 
     public GaleraLbConfig config() {
         return config;
+    }
+
+    /** Completes once every I/O thread has run a task given to it now (see {@link Proxy#ioThreadsTurning}). */
+    public CompletableFuture<Void> ioThreadsTurning() {
+        return proxy.ioThreadsTurning();
+    }
+
+    /**
+     * Why galera-lb cannot serve every listener now, one sentence per listener that cannot: a
+     * listener can when a server may take its new sessions (for {@code balance: first}, the
+     * writer). Empty: ready.
+     */
+    public synchronized List<String> notReady() {
+        List<String> why = new ArrayList<>();
+        for (Served s : served.values()) {
+            ServerPool pool = s.listener().pool();
+            boolean serves = s.listener().config().balance() == Balance.FIRST
+                    ? pool.writer().filter(Server::takesSessions).isPresent()
+                    : pool.servers().stream().anyMatch(Server::takesSessions);
+            if (!serves) {
+                why.add("listener " + s.listener().name() + ": no server can take sessions ("
+                        + pool.reasons(Set.of()) + ")");
+            }
+        }
+        return why;
     }
 
     /** The socket transport the proxy runs on. */

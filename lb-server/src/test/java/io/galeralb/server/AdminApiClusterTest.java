@@ -296,4 +296,23 @@ class AdminApiClusterTest {
             assertThat(stateOf("node1")).isEqualTo("UP");
         }
     }
+
+    @Test
+    void liveWhileTheIoThreadsTurnReadyWhileEveryListenerHasAServer() throws Exception {
+        assertThat(call("GET", "/live", null, null).statusCode()).isEqualTo(200);
+        HttpResponse<String> ready = call("GET", "/ready", null, null);
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).contains("every listener can serve");
+        for (String node : List.of("node1", "node2", "node3")) {
+            assertThat(call("POST", "/servers/app-cluster/" + node + "/state", TOKEN, "{\"state\": \"maint\"}")
+                    .statusCode()).isEqualTo(200);
+        }
+        HttpResponse<String> notReady = call("GET", "/ready", null, null);
+        assertThat(notReady.statusCode()).isEqualTo(503);
+        assertThat(notReady.body()).contains("listener app-cluster: no server can take sessions (node1: MAINT");
+        assertThat(call("GET", "/live", null, null).statusCode()).as("alive all the same").isEqualTo(200);
+        assertThat(call("POST", "/servers/app-cluster/node2/state", TOKEN, "{\"state\": \"ready\"}").statusCode())
+                .isEqualTo(200);
+        assertThat(call("GET", "/ready", null, null).statusCode()).isEqualTo(200);
+    }
 }
