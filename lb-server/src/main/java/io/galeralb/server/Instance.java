@@ -71,6 +71,8 @@ final class Instance implements AutoCloseable {
     private volatile String adminToken;
     private final String generatedToken;
     private AdminServer admin;
+    /** Where readiness and reloads are told to systemd; none unless {@code run} sets one. */
+    private volatile SystemdNotify systemd = SystemdNotify.NONE;
     /** Guarded by this. */
     private long generation = 1;
     private String sha256;
@@ -171,6 +173,37 @@ final class Instance implements AutoCloseable {
 
     /** As {@link #reload()}; {@code force} applies new health settings that fail on every server (see {@link GaleraLb#reload}). */
     synchronized ReloadOutcome reload(boolean force) {
+        systemd.send("RELOADING=1", SystemdNotify.monotonicUsec(), "STATUS=reloading " + configFile);
+        ReloadOutcome outcome = reloadNow(force);
+        systemd.send("READY=1", "STATUS=" + statusLine());
+        return outcome;
+    }
+
+    /**
+     * Tells {@code notify} that this instance is ready (its listeners bound, after the first
+     * verdicts), and every reload and stop from now on.
+     */
+    void notifySystemd(SystemdNotify notify) {
+        this.systemd = notify;
+        notify.send("READY=1", "STATUS=" + statusLine(), "MAINPID=" + pid);
+    }
+
+    /** One line for systemctl status: {@code generation 2; 42 session(s); 5/6 server(s) UP}. */
+    String statusLine() {
+        int sessions = 0;
+        int servers = 0;
+        int up = 0;
+        for (Listener l : lb.listeners()) {
+            sessions += l.activeSessions();
+            for (Server s : l.pool().servers()) {
+                servers++;
+                up += s.isUp() ? 1 : 0;
+            }
+        }
+        return "generation " + generation() + "; " + sessions + " session(s); " + up + "/" + servers + " server(s) UP";
+    }
+
+    private ReloadOutcome reloadNow(boolean force) {
         long t0 = System.nanoTime();
         Loaded loaded;
         try {
@@ -398,6 +431,8 @@ final class Instance implements AutoCloseable {
     }
 
     void shutdown() {
+        systemd.send("STOPPING=1", "STATUS=stopping: sessions have " + Durations.format(lb.config().shutdownGrace())
+                + " to finish");
         if (admin != null) {
             admin.close();
         }

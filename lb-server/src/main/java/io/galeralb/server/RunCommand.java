@@ -70,6 +70,9 @@ final class RunCommand implements Callable<Integer> {
             log.error("refused to start: {}", e.getMessage());
             return 1;
         }
+        SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());
+        instance.notifySystemd(systemd);
+        systemd.startWatchdog(System.getenv(), instance.lb()::ioThreadsTurning);
         ReloadRequests reloads = new ReloadRequests(instance::reload);
         running.set(reloads);
         if (reloadWhenStarted.getAndSet(false)) {
@@ -78,6 +81,7 @@ final class RunCommand implements Callable<Integer> {
         }
         stop.await();
         instance.shutdown();
+        systemd.close();
         return 0;
     }
 }
