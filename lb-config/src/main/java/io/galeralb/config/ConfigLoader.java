@@ -162,7 +162,7 @@ public final class ConfigLoader {
     private static boolean ownerOnly(Path file) {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            return perms.stream().noneMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"));
+            return TrustedFiles.ownerOnly(perms);
         } catch (IOException | UnsupportedOperationException e) {
             return false;
         }

@@ -84,12 +84,11 @@ public final class TrustedFiles {
         if (!a.isDirectory()) {
             throw new Untrusted(dir + " is not a directory (" + describe(dir, a) + ")");
         }
-        if (!ownedByUs(dir, a)) {
+        if (!ownedByUs(dir)) {
             throw new Untrusted("directory " + dir + " is not this user's (" + describe(dir, a) + ")");
         }
         Set<PosixFilePermission> p = a.permissions();
-        boolean othersWrite = p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE);
-        if (othersWrite && !isSticky(dir)) {
+        if (othersMayWrite(p) && !isSticky(dir)) {
             throw new Untrusted("directory " + dir + " is writable by other users (" + describe(dir, a)
                     + "): anyone could replace galera-lb's files in it; chmod go-w it or choose another");
         }
@@ -108,13 +107,13 @@ public final class TrustedFiles {
         if (links instanceof Number n && n.intValue() > 1) {
             throw new Untrusted(file + " has " + n + " hard links (" + describe(file, a) + "): remove it");
         }
-        long uid = uid(file);
+        long uid = ownerUid(file);
         if (uid != currentUid()) {
             throw new Untrusted(file + " belongs to another user (" + describe(file, a) + "), not to the user "
                     + "running galera-lb (uid " + currentUid() + "): remove it");
         }
         Set<PosixFilePermission> p = a.permissions();
-        if (p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE)) {
+        if (othersMayWrite(p)) {
             throw new Untrusted(file + " is writable by other users (" + describe(file, a) + "): remove it");
         }
     }
@@ -146,7 +145,7 @@ public final class TrustedFiles {
                 throw new Untrusted(what + " " + file + " belongs to uid " + uid + " (" + a.owner().getName()
                         + "), not to the user running galera-lb or root: another user could change it");
             }
-            if (a.permissions().stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+            if (!ownerOnly(a.permissions())) {
                 throw new Untrusted(what + " " + file + " is accessible to group or others (mode "
                         + PosixFilePermissions.toString(a.permissions()) + "): chmod 600 it");
             }
@@ -165,12 +164,23 @@ public final class TrustedFiles {
         return Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     }
 
-    private static boolean ownedByUs(Path p, PosixFileAttributes a) throws IOException {
-        long uid = uid(p);
+    /** Whether group or others may write: they could replace what a file or directory holds. */
+    public static boolean othersMayWrite(Set<PosixFilePermission> p) {
+        return p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE);
+    }
+
+    /** Whether only the owner has any permission (chmod 600 or stricter). */
+    public static boolean ownerOnly(Set<PosixFilePermission> p) {
+        return p.stream().noneMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"));
+    }
+
+    private static boolean ownedByUs(Path p) throws IOException {
+        long uid = ownerUid(p);
         return uid == currentUid() || uid == ROOT;
     }
 
-    private static long uid(Path p) throws IOException {
+    /** The owner's uid of {@code p} itself (a link is not followed). */
+    public static long ownerUid(Path p) throws IOException {
         return uid(p, false);
     }
 
@@ -189,7 +199,7 @@ public final class TrustedFiles {
     public static String describe(Path p, PosixFileAttributes a) {
         String uid;
         try {
-            uid = String.valueOf(uid(p));
+            uid = String.valueOf(ownerUid(p));
         } catch (IOException e) {
             uid = "?";
         }

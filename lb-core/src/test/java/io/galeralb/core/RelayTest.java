@@ -22,6 +22,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -444,9 +445,10 @@ class RelayTest {
 
     @Test
     void aServerThatNeverClosesAfterItsClientHasClosedIsCutAfterFinTimeout() throws Exception {
+        CountDownLatch testOver = new CountDownLatch(1);
         try (TestBackend backend = new TestBackend(s -> {
             s.getInputStream().readAllBytes();
-            Thread.sleep(60_000); // never answers, never closes
+            testOver.await(); // never answers, never closes while the test runs
         });
              ProxyHarness proxy = ProxyHarness.builder().finTimeout(Duration.ofSeconds(1)).server("b", backend.port())
                      .start();
@@ -456,6 +458,8 @@ class RelayTest {
             assertThat(client.getInputStream().read()).as("closed by galera-lb, not by the read timeout").isEqualTo(-1);
             await().until(() -> proxy.listener.activeSessions() == 0);
             assertThat(proxy.listener.closedByFinTimeout()).isEqualTo(1);
+        } finally {
+            testOver.countDown();
         }
     }
 

@@ -126,22 +126,20 @@ final class InstanceLock implements AutoCloseable {
         if (!a.isRegularFile()) {
             return "not a regular file";
         }
-        Set<PosixFilePermission> p = a.permissions();
-        if (p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE)) {
+        if (TrustedFiles.othersMayWrite(a.permissions())) {
             return "writable by other users";
         }
         try {
             long me = TrustedFiles.currentUid();
-            long owner = uid(file);
+            long owner = TrustedFiles.ownerUid(file);
             if (owner == me || owner == 0) {
                 return null;
             }
             Path dir = file.toAbsolutePath().getParent();
             if (me == 0 && dir != null) {
                 PosixFileAttributes d = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                boolean othersWrite = d.permissions().contains(PosixFilePermission.GROUP_WRITE)
-                        || d.permissions().contains(PosixFilePermission.OTHERS_WRITE);
-                if (d.isDirectory() && uid(dir) == owner && !othersWrite) {
+                if (d.isDirectory() && TrustedFiles.ownerUid(dir) == owner
+                        && !TrustedFiles.othersMayWrite(d.permissions())) {
                     return null;
                 }
             }
@@ -151,9 +149,6 @@ final class InstanceLock implements AutoCloseable {
         }
     }
 
-    private static long uid(Path p) throws IOException {
-        return ((Number) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue();
-    }
 
     private static Optional<Map<String, Object>> parse(byte[] bytes) {
         try {
