@@ -54,6 +54,8 @@ public final class ConfigLoader {
     private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority");
     private static final Set<String> WRITER_LEASE_KEYS = Set.of("schema", "table", "user", "password",
             "password-env", "password-file");
+    /** Where the packaged service's secrets live (systemd's EnvironmentFile). */
+    public static final String ENVIRONMENT_FILE = "/etc/galera-lb/environment";
     private static final List<String> PASSWORD_KEYS = List.of("password", "password-env", "password-file");
     private static final Set<String> HEALTH_KEYS = Set.of("type", "user", "password", "password-env",
             "password-file", "interval", "fast-interval", "timeout", "rise", "fall", "available-when-donor", "available-when-read-only",
@@ -450,7 +452,9 @@ public final class ConfigLoader {
             case "password-env": {
                 String value = context.env().get(text.get());
                 if (value == null) {
-                    problems.add(at, h.child(key), "environment variable " + text.get() + " is not set");
+                    problems.add(at, h.child(key), "environment variable " + text.get() + " is not set; the "
+                            + "galera-lb service reads it from " + ENVIRONMENT_FILE + " (a line " + text.get()
+                            + "=...); a shell needs it exported (as root: set -a; . " + ENVIRONMENT_FILE + "; set +a)");
                     return Secret.NONE;
                 }
                 return new Secret("env " + text.get(), value);

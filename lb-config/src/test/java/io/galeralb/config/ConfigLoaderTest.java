@@ -389,7 +389,8 @@ class ConfigLoaderTest {
         ConfigError e = single(WITH_PASSWORD.formatted("password-env: NOT_SET_ANYWHERE"));
         assertThat(e.line()).isEqualTo(6);
         assertThat(e.key()).isEqualTo("listeners.app.health.password-env");
-        assertThat(e.message()).contains("environment variable NOT_SET_ANYWHERE is not set");
+        assertThat(e.message()).contains("environment variable NOT_SET_ANYWHERE is not set; the galera-lb service "
+                + "reads it from /etc/galera-lb/environment (a line NOT_SET_ANYWHERE=...)");
     }
 
     @Test

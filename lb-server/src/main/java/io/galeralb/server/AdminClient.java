@@ -29,10 +29,22 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 final class AdminClient {
 
-    /** The instance cannot be reached; the message says why. */
+    /** The instance cannot be reached, or the CLI refuses to contact it; the message says why. */
     static final class Unreachable extends Exception {
+        private final int exitCode;
+
         Unreachable(String message) {
+            this(message, ExitCode.NOT_RUNNING);
+        }
+
+        Unreachable(String message, int exitCode) {
             super(message);
+            this.exitCode = exitCode;
+        }
+
+        /** NOT_RUNNING, or REFUSED when the lock file cannot be trusted. */
+        int exitCode() {
+            return exitCode;
         }
     }
 
@@ -64,7 +76,7 @@ final class AdminClient {
                     break;
                 }
             } catch (TrustedFiles.Untrusted e) {
-                throw new Unreachable("refusing to contact galera-lb: " + e.getMessage());
+                throw new Unreachable("refusing to contact galera-lb: " + e.getMessage(), ExitCode.REFUSED);
             }
         }
         if (holder == null) {
@@ -115,10 +127,14 @@ final class AdminClient {
     record Answer(int status, Map<String, Object> body) {
 
         /** Prints the answer's message (stdout when it is ok, stderr when not); 0 when ok, else 1. */
+        /** Prints the message; returns 0, or the exit code of the refusal. */
         int print(CommandSpec spec) {
             boolean ok = Boolean.TRUE.equals(body.get("ok"));
             (ok ? spec.commandLine().getOut() : spec.commandLine().getErr()).println(body.get("message"));
-            return ok ? 0 : 1;
+            if (ok) {
+                return ExitCode.OK;
+            }
+            return Boolean.TRUE.equals(body.get("invalid-config")) ? ExitCode.INVALID_CONFIG : ExitCode.REFUSED;
         }
     }
 

@@ -318,6 +318,9 @@ final class AdminServer implements AutoCloseable {
                         body.put("ok", outcome.ok());
                         body.put("generation", outcome.generation());
                         body.put("message", outcome.message());
+                        if (outcome.invalidConfig()) {
+                            body.put("invalid-config", true);
+                        }
                         reply(ctx, outcome.ok() ? HttpResponseStatus.OK : HttpResponseStatus.UNPROCESSABLE_ENTITY, body);
                     }
                 });

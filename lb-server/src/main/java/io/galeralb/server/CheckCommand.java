@@ -27,10 +27,10 @@ final class CheckCommand implements Callable<Integer> {
             int servers = c.listeners().values().stream().mapToInt(l -> l.servers().size()).sum();
             spec.commandLine().getOut().printf("OK: %s: %d listener(s), %d server(s)%n", configOption.file,
                     c.listeners().size(), servers);
-            return 0;
+            return ExitCode.OK;
         } catch (ConfigException e) {
             spec.commandLine().getErr().println(e.getMessage());
-            return 1;
+            return ExitCode.INVALID_CONFIG;
         }
     }
 }

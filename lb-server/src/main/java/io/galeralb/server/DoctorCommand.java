@@ -86,7 +86,8 @@ final class DoctorCommand implements Callable<Integer> {
             ok("config", configOption.file + " is valid: " + cfg.listeners().size() + " listener(s)");
         } catch (ConfigException e) {
             fail("config", e.getMessage());
-            return report();
+            report();
+            return ExitCode.INVALID_CONFIG;
         }
         Optional<Long> instancePid = runningInstance(cfg);
         checkPorts(cfg, instancePid);
@@ -289,6 +290,6 @@ final class DoctorCommand implements Callable<Integer> {
             long warns = findings.stream().filter(f -> f.level().equals("WARN")).count();
             out.printf("%d FAIL, %d WARN, %d OK%n", fails, warns, findings.size() - fails - warns);
         }
-        return findings.stream().anyMatch(f -> f.level().equals("FAIL")) ? 1 : 0;
+        return findings.stream().anyMatch(f -> f.level().equals("FAIL")) ? ExitCode.FAILED : ExitCode.OK;
     }
 }

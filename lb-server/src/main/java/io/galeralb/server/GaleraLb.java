@@ -404,7 +404,7 @@ public final class GaleraLb implements AutoCloseable {
      * @throws IllegalArgumentException for an unknown listener or server
      */
     public synchronized int adminState(String listener, String server, AdminState state, boolean keepSessions) {
-        Server s = listener(listener).pool().server(server);
+        Server s = server(listener(listener), server);
         s.adminState(state);
         adminStates.computeIfAbsent(listener, k -> new LinkedHashMap<>()).put(server, state);
         log.info("{}/{}: {} set by an operator", listener, server, state);
@@ -455,8 +455,7 @@ public final class GaleraLb implements AutoCloseable {
                 throw new IllegalArgumentException("listener " + listener + " balances " + l.config().balance().yamlName()
                         + "; switchover needs balance: first");
             }
-            Server target = l.pool().find(server).orElseThrow(() -> new IllegalArgumentException(
-                    "listener " + listener + " has no server " + server + " (servers: " + l.pool().names() + ")"));
+            Server target = server(l, server);
             if (!target.takesSessions()) {
                 throw new IllegalStateException("switchover refused: " + server + " is " + target.unavailableReason()
                         + "; the new writer must be UP and READY");
@@ -533,20 +532,26 @@ public final class GaleraLb implements AutoCloseable {
     }
 
     public synchronized Listener listener(String name) {
-        Served s = served.get(name);
-        if (s == null) {
-            throw new IllegalArgumentException("no listener " + name);
-        }
-        return s.listener();
+        return served(name).listener();
     }
 
     /** The health of one listener's servers. */
     public synchronized ListenerHealth health(String listener) {
+        return served(listener).health();
+    }
+
+    private Served served(String listener) {
         Served s = served.get(listener);
         if (s == null) {
-            throw new IllegalArgumentException("no listener " + listener);
+            throw new IllegalArgumentException("no listener " + listener + " (listeners: "
+                    + String.join(", ", served.keySet()) + ")");
         }
-        return s.health();
+        return s;
+    }
+
+    private static Server server(Listener l, String name) {
+        return l.pool().find(name).orElseThrow(() -> new IllegalArgumentException(
+                "listener " + l.name() + " has no server " + name + " (servers: " + l.pool().names() + ")"));
     }
 
     /** Listeners in configuration order. */

@@ -43,19 +43,32 @@ final class Instance implements AutoCloseable {
 
     /** A start refused for a reason the operator must read. */
     static final class Refused extends Exception {
+        private final boolean invalidConfig;
+
         Refused(String message) {
+            this(message, false);
+        }
+
+        Refused(String message, boolean invalidConfig) {
             super(message);
+            this.invalidConfig = invalidConfig;
+        }
+
+        /** Refused because the configuration could not be loaded, not because of the machine's state. */
+        boolean invalidConfig() {
+            return invalidConfig;
         }
     }
 
     /**
      * The outcome of a reload, as the admin API returns it and {@code galera-lb reload} prints it.
      *
-     * @param ok         whether the new configuration is running
-     * @param generation the generation running now
-     * @param message    what changed, or why nothing did
+     * @param ok            whether the new configuration is running
+     * @param invalidConfig refused because the file could not be loaded
+     * @param generation    the generation running now
+     * @param message       what changed, or why nothing did
      */
-    record ReloadOutcome(boolean ok, long generation, String message) {
+    record ReloadOutcome(boolean ok, boolean invalidConfig, long generation, String message) {
     }
 
     private final Path configFile;
@@ -98,7 +111,7 @@ final class Instance implements AutoCloseable {
         try {
             loaded = load(file);
         } catch (ConfigException | IOException e) {
-            throw new Refused(describe(e, file));
+            throw new Refused(describe(e, file), true);
         }
         GaleraLbConfig config = loaded.config();
         String sha = loaded.sha256();
@@ -209,7 +222,7 @@ final class Instance implements AutoCloseable {
         try {
             loaded = load(configFile);
         } catch (ConfigException | IOException e) {
-            return refused(describe(e, configFile));
+            return refused(describe(e, configFile), true);
         }
         GaleraLbConfig next = loaded.config();
         String sha = loaded.sha256();
@@ -247,7 +260,7 @@ final class Instance implements AutoCloseable {
         }
         log.info("reload: {}", message);
         lb.metrics().reload(true);
-        return new ReloadOutcome(true, generation, message);
+        return new ReloadOutcome(true, false, generation, message);
     }
 
     private synchronized long generation() {
@@ -308,10 +321,14 @@ final class Instance implements AutoCloseable {
     }
 
     private ReloadOutcome refused(String why) {
+        return refused(why, false);
+    }
+
+    private ReloadOutcome refused(String why, boolean invalidConfig) {
         lb.metrics().reload(false);
         String message = "reload refused, generation " + generation + " keeps running: " + why;
         log.error("{}", message);
-        return new ReloadOutcome(false, generation, message);
+        return new ReloadOutcome(false, invalidConfig, generation, message);
     }
 
     private void writeLock() {

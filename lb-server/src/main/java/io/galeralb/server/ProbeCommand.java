@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
@@ -69,18 +70,22 @@ final class ProbeCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (passwordEnv != null && System.getenv(passwordEnv) == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--password-env: environment variable "
+                    + passwordEnv + " is not set (export it, or use --password-file)");
+        }
         GaleraLbConfig cfg;
         try {
             cfg = ConfigLoader.load(configOption.file);
         } catch (ConfigException e) {
             err.println(e.getMessage());
-            return 2;
+            return ExitCode.INVALID_CONFIG;
         }
         ListenerConfig l = listener == null ? cfg.listeners().values().iterator().next() : cfg.listeners().get(listener);
         if (l == null) {
             err.println("no listener " + listener + " in " + configOption.file + " (listeners: "
                     + String.join(", ", cfg.listeners().keySet()) + ")");
-            return 2;
+            return ExitCode.USAGE;
         }
         HostPort target = reachable(l.bind());
         out.printf("probe: %d connection(s) to listener %s at %s%s%n", count, l.name(), target,
@@ -112,7 +117,7 @@ final class ProbeCommand implements Callable<Integer> {
             out.println("per node: " + perNode);
         }
         out.printf("OK: %d / FAIL: %d%n", ok, count - ok);
-        return ok == count ? 0 : 1;
+        return ok == count ? ExitCode.OK : ExitCode.FAILED;
     }
 
     /** A wildcard bind is probed on loopback. */
@@ -154,7 +159,7 @@ final class ProbeCommand implements Callable<Integer> {
         Properties p = new Properties();
         p.setProperty("user", user);
         if (passwordEnv != null) {
-            p.setProperty("password", System.getenv().getOrDefault(passwordEnv, ""));
+            p.setProperty("password", System.getenv(passwordEnv));
         } else if (passwordFile != null) {
             p.setProperty("password", new String(TrustedFiles.read(passwordFile, TrustedFiles.MAX_SECRET_BYTES, true,
                     "password file"), StandardCharsets.UTF_8).strip());

@@ -43,7 +43,7 @@ final class ReloadCommand implements Callable<Integer> {
                     .print(spec);
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
-            return 2;
+            return e.exitCode();
         }
     }
 }

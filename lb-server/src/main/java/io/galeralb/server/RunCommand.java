@@ -68,7 +68,7 @@ final class RunCommand implements Callable<Integer> {
             instance = Instance.start(configOption.file);
         } catch (Instance.Refused e) {
             log.error("refused to start: {}", e.getMessage());
-            return 1;
+            return e.invalidConfig() ? ExitCode.INVALID_CONFIG : ExitCode.REFUSED;
         }
         SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());
         instance.notifySystemd(systemd);
@@ -82,6 +82,6 @@ final class RunCommand implements Callable<Integer> {
         stop.await();
         instance.shutdown();
         systemd.close();
-        return 0;
+        return ExitCode.OK;
     }
 }

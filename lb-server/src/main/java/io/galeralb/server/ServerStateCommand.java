@@ -33,7 +33,7 @@ abstract class ServerStateCommand implements Callable<Integer> {
                     "{\"state\": \"" + spec.name() + "\"}", Duration.ofSeconds(30)).print(spec);
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
-            return 2;
+            return e.exitCode();
         }
     }
 

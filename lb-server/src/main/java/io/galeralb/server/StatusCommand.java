@@ -38,13 +38,13 @@ final class StatusCommand implements Callable<Integer> {
             a = AdminClient.forConfig(configOption.file).call("GET", "/status", Duration.ofSeconds(10));
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
-            return 2;
+            return e.exitCode();
         }
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> s = a.body();
         if (json) {
             out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
-            return 0;
+            return ExitCode.OK;
         }
         out.printf("galera-lb %s, PID %s, running since %s; %s, %s I/O thread(s), busy-poll %s%n", s.get("version"),
                 s.get("pid"), s.get("started"), s.get("transport"), s.get("io-threads"), s.get("busy-poll"));
@@ -82,7 +82,7 @@ final class StatusCommand implements Callable<Integer> {
                         srv.get("reason"));
             }
         }
-        return 0;
+        return ExitCode.OK;
     }
 
     private static String shortTime(Object instant) {

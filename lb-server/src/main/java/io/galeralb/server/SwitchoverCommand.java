@@ -60,11 +60,11 @@ final class SwitchoverCommand implements Callable<Integer> {
                     });
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
-            return 2;
+            return e.exitCode();
         }
         if (refused != null) {
             return refused.print(spec);
         }
-        return last[0].startsWith("done:") ? 0 : 1;
+        return last[0].startsWith("done:") ? ExitCode.OK : ExitCode.FAILED;
     }
 }

@@ -69,10 +69,24 @@ class AdminApiClusterTest {
     }
 
     private int cli(String... args) {
+        return cli(new StringWriter(), args);
+    }
+
+    private int cli(StringWriter err, String... args) {
         CommandLine cmd = Main.commandLine();
         cmd.setOut(new PrintWriter(new StringWriter()));
-        cmd.setErr(new PrintWriter(new StringWriter()));
+        cmd.setErr(new PrintWriter(err, true));
         return cmd.execute(args);
+    }
+
+    @Test
+    void anUnknownServerOrListenerIsRefusedNamingTheKnownOnes() {
+        StringWriter err = new StringWriter();
+        assertThat(cli(err, "drain", "--config", file.toString(), "app-cluster", "nodeX")).as("refused").isEqualTo(4);
+        assertThat(err.toString()).contains("listener app-cluster has no server nodeX (servers: node1, node2, node3)");
+        StringWriter err2 = new StringWriter();
+        assertThat(cli(err2, "maint", "--config", file.toString(), "app", "node1")).isEqualTo(4);
+        assertThat(err2.toString()).contains("no listener app (listeners: app-cluster)");
     }
 
     private HttpResponse<String> call(String method, String path, String token, String body) throws Exception {

@@ -110,7 +110,7 @@ class CliTest {
             assertThat(check.output()).contains("OK: " + f + ": 1 listener(s), 3 server(s)");
         }
         try (GaleraLbProcess check = GaleraLbProcess.startWithEnvironment(Map.of(), "check")) {
-            assertThat(check.waitForExit()).isEqualTo(1);
+            assertThat(check.waitForExit()).isEqualTo(3);
             assertThat(check.output()).as("the packaged path, when nothing names another")
                     .contains(ConfigOption.DEFAULT_CONFIG + ": file not found");
         }
@@ -127,11 +127,27 @@ class CliTest {
     }
 
     @Test
+    void exitCodesTellUsageInvalidConfigurationAndNotRunningApart() throws Exception {
+        Path f = dir.resolve("lb.yaml");
+        Files.writeString(f, TestConfigs.clusterYaml(TestConfigs.freePort()).replace("balance: leastconn", "balance: x"));
+        assertThat(cli("run", "--config", f.toString()).exitCode()).as("run, invalid configuration").isEqualTo(3);
+        assertThat(cli("doctor", "--config", f.toString()).exitCode()).as("doctor, invalid configuration").isEqualTo(3);
+        assertThat(cli("probe", "--config", f.toString()).exitCode()).as("probe, invalid configuration").isEqualTo(3);
+        Files.writeString(f, TestConfigs.clusterYaml(TestConfigs.freePort()));
+        Run probe = cli("probe", "--config", f.toString(), "-u", "app", "--password-env", "GALERA_LB_TEST_UNSET");
+        assertThat(probe.exitCode()).as("usage").isEqualTo(2);
+        assertThat(probe.err()).contains("--password-env: environment variable GALERA_LB_TEST_UNSET is not set");
+        assertThat(cli("reload", "--config", f.toString()).exitCode()).as("not running").isEqualTo(5);
+        assertThat(cli("drain", "--config", f.toString(), "app-cluster", "node1").exitCode()).isEqualTo(5);
+        assertThat(cli("status", "--nonsense").exitCode()).as("usage").isEqualTo(2);
+    }
+
+    @Test
     void checkRejectsABadFileNamingFileLineAndKey() throws Exception {
         Path f = dir.resolve("lb.yaml");
         Files.writeString(f, TestConfigs.clusterYaml(3307).replace("balance: leastconn", "balance: leastcon"));
         Run r = cli("check", "--config", f.toString());
-        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.exitCode()).as("invalid configuration").isEqualTo(3);
         assertThat(r.err()).contains(f + ":5: listeners.app-cluster.balance: \"leastcon\" is not one of")
                 .contains("did you mean 'leastconn'?");
     }
@@ -210,7 +226,7 @@ class CliTest {
         Files.writeString(f, TestConfigs.instanceYaml(TestConfigs.freePort(), TestConfigs.freePort(), dir.resolve("lb.lock"))
                 .replace("connect: 2s", "connect: soon"));
         try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString())) {
-            assertThat(lb.waitForExit()).isEqualTo(1);
+            assertThat(lb.waitForExit()).isEqualTo(3);
             assertThat(lb.output()).contains("refused to start")
                     .contains(f + ":9: listeners.app-cluster.timeouts.connect: bad duration \"soon\"");
         }
@@ -222,7 +238,7 @@ class CliTest {
             Path f = dir.resolve("lb.yaml");
             Files.writeString(f, TestConfigs.instanceYaml(taken.getLocalPort(), TestConfigs.freePort(), dir.resolve("lb.lock")));
             try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString())) {
-                assertThat(lb.waitForExit()).isEqualTo(1);
+                assertThat(lb.waitForExit()).isEqualTo(4);
                 assertThat(lb.output()).contains("refused to start: cannot bind listener app-cluster: 127.0.0.1:"
                         + taken.getLocalPort() + " is in use by PID " + ProcessHandle.current().pid() + " (")
                         .contains("running since ");
@@ -237,7 +253,7 @@ class CliTest {
         try (GaleraLbProcess first = GaleraLbProcess.start("run", "--config", f.toString())) {
             first.awaitOutput("galera-lb started");
             try (GaleraLbProcess second = GaleraLbProcess.start("run", "--config", f.toString())) {
-                assertThat(second.waitForExit()).isEqualTo(1);
+                assertThat(second.waitForExit()).isEqualTo(4);
                 assertThat(second.output()).contains("refused to start: galera-lb is already running as PID "
                         + first.pid() + " since ").contains("(config " + f.toAbsolutePath() + ", generation 1); "
                         + "use 'galera-lb reload'");
@@ -317,7 +333,7 @@ class CliTest {
 
             Files.writeString(f, yaml + "bogus: 1\n");
             Run refused = cli("reload", "--config", f.toString());
-            assertThat(refused.exitCode()).isEqualTo(1);
+            assertThat(refused.exitCode()).as("invalid configuration").isEqualTo(3);
             assertThat(refused.err()).contains("reload refused, generation 3 keeps running")
                     .contains(f + ":" + (yaml.lines().count() + 1) + ": bogus: unknown key");
 
@@ -330,7 +346,7 @@ class CliTest {
                     .containsPattern("node1 +127.0.0.1:" + GaleraCluster.sqlPort(1) + " +UP");
         }
         Run gone = cli("status", "--config", f.toString());
-        assertThat(gone.exitCode()).isEqualTo(2);
+        assertThat(gone.exitCode()).as("not running").isEqualTo(5);
         assertThat(gone.err()).contains("galera-lb is not running");
     }
 
@@ -363,7 +379,7 @@ class CliTest {
             }
 
             Run refused = cli("switchover", "rw", "--to", "node1", "--config", f.toString());
-            assertThat(refused.exitCode()).isEqualTo(1);
+            assertThat(refused.exitCode()).as("refused").isEqualTo(4);
             assertThat(refused.err()).contains("switchover refused: node1 is DRAIN (set by an operator)");
 
             assertThat(cli("status", "--config", f.toString()).out()).contains("writer node3 since")

@@ -119,7 +119,7 @@ class LocalAttackerTest {
             Files.writeString(f, Files.readString(f).replaceFirst("admin: \\{ bind: ([^ ]+) }",
                     "admin: { bind: $1, token-file: " + token + " }"));
             StringWriter err = new StringWriter();
-            assertThat(cli(err, "reload", "--config", f.toString())).isEqualTo(2);
+            assertThat(cli(err, "reload", "--config", f.toString())).as("refused").isEqualTo(4);
             assertThat(err.toString()).contains("refusing to contact galera-lb: lock file " + lock
                     + " cannot be trusted").contains("owner nobody (uid 65534)");
             // The CLI has returned: a connect it made would be waiting in the backlog.

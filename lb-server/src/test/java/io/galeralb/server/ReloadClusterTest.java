@@ -306,7 +306,7 @@ class ReloadClusterTest {
     void reloadingAFileThatIsNotYamlPrintsItsErrorsInsteadOfNotRunning() throws Exception {
         Files.writeString(file, "listeners: [ unclosed\n" + configA);
         Cli reload = cli("reload", "--config", file.toString());
-        assertThat(reload.exitCode()).isEqualTo(1);
+        assertThat(reload.exitCode()).as("invalid configuration").isEqualTo(3);
         assertThat(reload.err()).contains("reload refused, generation 1 keeps running").contains("not valid YAML")
                 .doesNotContain("not running");
     }
@@ -320,6 +320,8 @@ class ReloadClusterTest {
         assertThat(refused.message()).contains("the new health settings of listener app-cluster fail on every server "
                 + "that is UP with the running ones (node1: ").contains("reload with --force");
         assertThat(instance.lb().listener("app-cluster").pool().servers()).allMatch(s -> s.isUp());
+        Cli refusedByCli = cli("reload", "--config", file.toString());
+        assertThat(refusedByCli.exitCode()).as("refused, the file being valid").isEqualTo(4);
 
         Cli forced = cli("reload", "--force", "--config", file.toString());
         assertThat(forced.exitCode()).isZero();
