@@ -1,0 +1,202 @@
+package io.galeralb.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The tarball unpacked into an empty directory and run from there, as an operator without the package would. */
+@ExtendWith(GaleraClusterExtension.class)
+class TarballIT {
+
+    @TempDir
+    Path dir;
+
+    private Path unpack() {
+        Path tarball = Command.builtArtifact("galera-lb-*.tar.gz");
+        Command.ok("tar", "-xzf", tarball.toString(), "-C", dir.toString());
+        try (Stream<Path> top = Files.list(dir)) {
+            List<Path> roots = top.toList();
+            assertThat(roots).hasSize(1);
+            assertThat(roots.get(0).getFileName().toString()).isEqualTo(tarball.getFileName().toString()
+                    .replace(".tar.gz", ""));
+            return roots.get(0);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A configuration in front of the local cluster, written into the unpacked conf/. */
+    private static Path demoConfig(Path home, int port) throws IOException {
+        Path conf = home.resolve("conf/demo.yaml");
+        Files.writeString(conf, """
+                admin: { bind: 127.0.0.1:%d }
+                lock-file: %s
+                listeners:
+                  app-cluster:
+                    bind: 127.0.0.1:%d
+                    health: { type: galera, user: clustercheck, password-env: GALERA_LB_CHECK_PASSWORD, interval: 500ms }
+                    servers:
+                      node1: { address: 127.0.0.1:%d }
+                      node2: { address: 127.0.0.1:%d }
+                      node3: { address: 127.0.0.1:%d }
+                """.formatted(TestConfigs.freePort(), home.resolve("galera-lb.lock"), port, GaleraCluster.sqlPort(1),
+                GaleraCluster.sqlPort(2), GaleraCluster.sqlPort(3)));
+        return conf;
+    }
+
+    private static final Map<String, String> ENV = Map.of("GALERA_LB_CHECK_PASSWORD", "clustercheck",
+            "GALERA_LB_JAVA_OPTS", "-Dio.netty.leakDetection.level=paranoid");
+
+    private static void awaitSession(int port) {
+        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> {
+            try (Connection c = DriverManager.getConnection(url)) {
+                return GaleraCluster.nodeOf(c).startsWith("node");
+            }
+        });
+    }
+
+    /** Sends SIGTERM to galera-lb's JVM, {@code p} or the one process under it (strace), and waits for {@code p}. */
+    private static int stop(Process p) throws InterruptedException {
+        Command.ok("kill", "-TERM", Long.toString(jvm(p)));
+        assertThat(p.waitFor(1, TimeUnit.MINUTES)).as("stops on SIGTERM").isTrue();
+        return p.exitValue();
+    }
+
+    private static long jvm(Process p) {
+        return Stream.concat(Stream.of(p.toHandle()), p.descendants())
+                .filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().orElseThrow(() -> new AssertionError("no JVM in " + p.info())).pid();
+    }
+
+    @Test
+    void unpackedAnywhereItRunsItsDemoConfigurationFromBin() throws Exception {
+        Path home = unpack();
+        for (String f : List.of("bin/galera-lb", "conf/galera-lb.yaml", "systemd/galera-lb.service", "LICENSE",
+                "README.md", "THIRD-PARTY.txt")) {
+            assertThat(home.resolve(f)).as(f).isRegularFile();
+        }
+        assertThat(home.resolve("bin/galera-lb")).isExecutable();
+        try (Stream<Path> jars = Files.list(home.resolve("lib"))) {
+            assertThat(jars.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("lb-server-"))
+                    .anyMatch(n -> n.startsWith("netty-transport-native-epoll-"));
+        }
+        Path launcher = home.resolve("bin/galera-lb");
+        assertThat(Command.ok(launcher.toString(), "--version").output()).startsWith("galera-lb 0.");
+        assertThat(Command.run(launcher.toString(), "check", "--config", home.resolve("conf/galera-lb.yaml").toString())
+                .output()).as("the shipped example names its one secret").contains("GALERA_LB_CHECK_PASSWORD is not set");
+
+        int port = TestConfigs.freePort();
+        Path conf = demoConfig(home, port);
+        Path log = dir.resolve("run.log");
+        ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "run", "--config", conf.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(ENV);
+        Process lb = pb.start();
+        try {
+            awaitSession(port);
+            assertThat(Command.run(ENV, launcher.toString(), "status", "--config", conf.toString()).output())
+                    .contains("listener app-cluster on 127.0.0.1:" + port);
+        } finally {
+            assertThat(stop(lb)).as(Files.readString(log)).isZero();
+        }
+        assertThat(Files.readString(log)).contains("galera-lb started").doesNotContain("LEAK: ");
+    }
+
+    /**
+     * Every system call galera-lb makes while it starts, checks, serves a session, reloads and
+     * stops is one the unit's SystemCallFilter allows: a call it denied would fail with EPERM
+     * only under systemd, which does not run here.
+     */
+    @Test
+    void everySystemCallItMakesIsOneTheUnitAllows() throws Exception {
+        Path home = unpack();
+        int port = TestConfigs.freePort();
+        Path conf = demoConfig(home, port);
+        Path counts = dir.resolve("strace.txt");
+        Path log = dir.resolve("run.log");
+        ProcessBuilder pb = new ProcessBuilder("strace", "-f", "-qq", "-c", "-o", counts.toString(),
+                home.resolve("bin/galera-lb").toString(), "run", "--config", conf.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(ENV);
+        Process traced = pb.start();
+        try {
+            awaitSession(port);
+            Files.writeString(conf, Files.readString(conf).replace("interval: 500ms", "interval: 1s"));
+            Command.ok("kill", "-HUP", Long.toString(jvm(traced)));
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("generation 2 applied"));
+            awaitSession(port);
+        } finally {
+            assertThat(stop(traced)).as(Files.readString(log)).isZero();
+        }
+        Set<String> made = new TreeSet<>();
+        for (String line : Files.readAllLines(counts)) {
+            String[] cols = line.trim().split("\\s+");
+            String name = cols[cols.length - 1];
+            if (cols.length >= 5 && name.matches("[a-z_0-9]+") && !name.equals("total") && !name.equals("syscall")) {
+                made.add(name);
+            }
+        }
+        assertThat(made).as("strace counted the calls").contains("epoll_wait", "accept4", "connect");
+
+        List<String> filter = Files.readAllLines(home.resolve("systemd/galera-lb.service")).stream()
+                .filter(l -> l.startsWith("SystemCallFilter=")).map(l -> l.substring("SystemCallFilter=".length()))
+                .toList();
+        assertThat(filter).as("an allow list, then what it denies").hasSize(2);
+        assertThat(filter.get(1)).startsWith("~");
+        Map<String, List<String>> groups = syscallGroups();
+        Set<String> allowed = expand(List.of(filter.get(0).split(" ")), groups);
+        allowed.removeAll(expand(List.of(filter.get(1).substring(1).split(" ")), groups));
+        Set<String> denied = new TreeSet<>(made);
+        denied.removeAll(allowed);
+        System.out.println("== " + made.size() + " distinct system calls made under strace, all allowed: " + denied.isEmpty());
+        assertThat(denied).as("system calls galera-lb makes that the unit would deny").isEmpty();
+    }
+
+    /** systemd's named groups of system calls, from systemd-analyze, as group -> members (names or groups). */
+    private static Map<String, List<String>> syscallGroups() {
+        Map<String, List<String>> groups = new HashMap<>();
+        List<String> current = null;
+        for (String line : Command.ok("systemd-analyze", "syscall-filter").output().lines().toList()) {
+            if (line.startsWith("@")) {
+                current = new ArrayList<>();
+                groups.put(line.split("\\s+")[0], current);
+            } else if (current != null && !line.isBlank() && !line.strip().startsWith("#")) {
+                current.add(line.strip().split("\\s+")[0]);
+            }
+        }
+        assertThat(groups).containsKeys("@system-service", "@privileged", "@resources");
+        return groups;
+    }
+
+    private static Set<String> expand(List<String> names, Map<String, List<String>> groups) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String n : names) {
+            if (n.startsWith("@")) {
+                assertThat(groups).as("a group systemd knows").containsKey(n);
+                out.addAll(expand(groups.get(n), groups));
+            } else {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+}
