@@ -116,6 +116,10 @@ class DebPackageIT {
         Command status = Command.ok("galera-lb", "status");
         System.out.println("== galera-lb status\n" + status.output());
         assertThat(status.output()).contains("config /etc/galera-lb/galera-lb.yaml").contains("listener app-cluster");
+        Files.writeString(CONFIG, Files.readString(CONFIG).replace("interval: 500ms", "interval: 1s"));
+        Command reload = Command.ok("galera-lb", "reload");
+        System.out.println("== galera-lb reload\n" + reload.output());
+        assertThat(reload.output()).startsWith("generation 2 applied").contains("app-cluster: changed health");
 
         Command purge = Command.ok("dpkg", "--purge", "galera-lb");
         System.out.println("== " + String.join(" ", purge.line()) + "\n" + purge.output());
