@@ -180,6 +180,11 @@ final class Instance implements AutoCloseable {
      * Reads the configuration file again and applies it. An invalid file, or a listener that
      * cannot bind, changes nothing.
      */
+    /** The sha256 of the file the running configuration was loaded from. */
+    synchronized String loadedSha256() {
+        return sha256;
+    }
+
     synchronized ReloadOutcome reload() {
         return reload(false);
     }

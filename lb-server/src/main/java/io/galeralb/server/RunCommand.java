@@ -1,13 +1,19 @@
 package io.galeralb.server;
 
+import io.galeralb.config.Durations;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -23,8 +29,17 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ConfigOption configOption;
 
+    @Option(names = "--watch-config", paramLabel = "DURATION",
+            description = "reload when the file's content changes, read this often (e.g. 10s; for a Kubernetes "
+                    + "ConfigMap); default: only on SIGHUP or 'galera-lb reload'")
+    String watchConfig;
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws InterruptedException {
+        Duration watchEvery = watchConfig == null ? null : watchInterval();
         CountDownLatch stop = new CountDownLatch(1);
         AtomicReference<ReloadRequests> running = new AtomicReference<>();
         // Handlers first, so that a signal during start-up takes the same path as any other.
@@ -79,9 +94,29 @@ final class RunCommand implements Callable<Integer> {
             log.info("started: reloading {} for the SIGHUP received while starting", configOption.file);
             reloads.request();
         }
+        ConfigWatch watch = watchEvery == null ? null
+                : new ConfigWatch(configOption.file, watchEvery, instance::loadedSha256, reloads::request);
         stop.await();
+        if (watch != null) {
+            watch.close();
+        }
         instance.shutdown();
         systemd.close();
         return ExitCode.OK;
+    }
+
+    private Duration watchInterval() {
+        Duration d;
+        try {
+            d = Durations.parse(watchConfig);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--watch-config: " + e.getMessage());
+        }
+        if (d.compareTo(ConfigWatch.MIN_INTERVAL) < 0 || d.compareTo(ConfigWatch.MAX_INTERVAL) > 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--watch-config: " + watchConfig
+                    + " is not between " + Durations.format(ConfigWatch.MIN_INTERVAL) + " and "
+                    + Durations.format(ConfigWatch.MAX_INTERVAL));
+        }
+        return d;
     }
 }

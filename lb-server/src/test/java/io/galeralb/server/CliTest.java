@@ -312,6 +312,30 @@ class CliTest {
     }
 
     @Test
+    void watchConfigReloadsEachNewContentOnceAndOnlyNewContent() throws Exception {
+        assertThat(cli("run", "--watch-config", "5ms").exitCode()).as("below 100ms").isEqualTo(2);
+        Path f = dir.resolve("lb.yaml");
+        String yaml = TestConfigs.instanceYaml(TestConfigs.freePort(), TestConfigs.freePort(), dir.resolve("lb.lock"));
+        Files.writeString(f, yaml);
+        try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString(), "--watch-config", "100ms")) {
+            lb.awaitOutput("galera-lb started");
+            Files.writeString(f, yaml.replace("balance: leastconn", "balance: roundrobin"));
+            lb.awaitOutput("reload: generation 2 applied");
+            Files.writeString(f, yaml + "bogus: 1\n");
+            lb.awaitOutput("reload refused, generation 2 keeps running");
+            // As a ConfigMap update does: the new content under a new name, then a rename over the old.
+            Path next = dir.resolve("lb.yaml.new");
+            Files.writeString(next, yaml.replace("balance: leastconn", "balance: first"));
+            Files.move(next, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            lb.awaitOutput("reload: generation 3 applied");
+            String out = lb.output();
+            assertThat(out).contains("changed (sha256 ");
+            assertThat(out.lines().filter(l -> l.contains("reload refused")).count()).as("refused content not retried")
+                    .isEqualTo(1);
+        }
+    }
+
+    @Test
     void sighupAndTheReloadCommandBothReloadAndStatusShowsTheGeneration() throws Exception {
         int port = TestConfigs.freePort();
         Path f = dir.resolve("lb.yaml");
