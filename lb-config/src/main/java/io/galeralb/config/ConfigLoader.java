@@ -46,7 +46,8 @@ public final class ConfigLoader {
     private static final Set<String> TOP_KEYS =
             Set.of("listeners", "admin", "lock-file", "io-threads", "busy-poll", "shutdown-grace",
                     "drain-timeout");
-    private static final Set<String> ADMIN_KEYS = Set.of("bind", "token-file");
+    private static final Set<String> ADMIN_KEYS = Set.of("bind", "token-file", "token-env");
+    private static final int MIN_TOKEN_LENGTH = 16;
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "failback",
                     "writer-lease", "source", "servers");
@@ -217,28 +218,12 @@ public final class ConfigLoader {
         Optional<YamlMapping> admin = top.mapping("admin");
         admin.ifPresent(a -> a.rejectUnknownKeys(ADMIN_KEYS));
         HostPort adminBind = admin.flatMap(a -> a.convert("bind", HostPort::parse)).orElse(GaleraLbConfig.DEFAULT_ADMIN_BIND);
-        Optional<Secret> adminToken = admin.flatMap(a -> a.convert("token-file", Path::of).flatMap(f -> {
-            try {
-                String token = new String(TrustedFiles.read(f, TrustedFiles.MAX_SECRET_BYTES, true, "token file"),
-                        StandardCharsets.UTF_8).strip();
-                if (token.length() < 16) {
-                    problems.add(a.value("token-file").orElseThrow(), a.child("token-file"),
-                            "the token in " + f + " is shorter than 16 characters");
-                    return Optional.empty();
-                }
-                return Optional.of(new Secret("file " + f, token));
-            } catch (TrustedFiles.Untrusted | NoSuchFileException e) {
-                problems.add(a.value("token-file").orElseThrow(), a.child("token-file"), e.getMessage());
-                return Optional.empty();
-            } catch (IOException e) {
-                problems.add(a.value("token-file").orElseThrow(), a.child("token-file"),
-                        "cannot read token file " + f + ": " + e.getMessage());
-                return Optional.empty();
-            }
-        }));
-        if (!isLoopback(adminBind.host()) && admin.flatMap(a -> a.value("token-file")).isEmpty()) {
+        Optional<Secret> adminToken = admin.flatMap(a -> adminToken(a, context, problems));
+        if (!isLoopback(adminBind.host()) && adminToken.isEmpty()
+                && admin.flatMap(a -> a.value("token-file").or(() -> a.value("token-env"))).isEmpty()) {
             problems.add(admin.flatMap(a -> a.value("bind")).orElse(top.node()), "admin.bind",
-                    "the admin API on " + adminBind + " is reachable from other hosts: set admin.token-file");
+                    "the admin API on " + adminBind + " is reachable from other hosts: set admin.token-file "
+                            + "or admin.token-env");
         }
         Map<String, ListenerConfig> listeners = new LinkedHashMap<>();
         if (top.value("listeners").isEmpty()) {
@@ -424,6 +409,54 @@ public final class ConfigLoader {
                 readOnly, maxRecvQueue);
     }
 
+    /** admin.token-file or admin.token-env (a Kubernetes Secret as an environment variable): read now, at least 16 characters. */
+    private static Optional<Secret> adminToken(YamlMapping a, Context context, YamlMapping.Problems problems) {
+        if (a.value("token-file").isPresent() && a.value("token-env").isPresent()) {
+            problems.add(a.value("token-env").orElseThrow(), a.child("token-env"),
+                    "give only one of token-file, token-env");
+            return Optional.empty();
+        }
+        Optional<String> variable = a.string("token-env");
+        if (variable.isPresent()) {
+            String token = context.env().get(variable.get());
+            if (token == null) {
+                problems.add(a.value("token-env").orElseThrow(), a.child("token-env"), unset(variable.get()));
+                return Optional.empty();
+            }
+            return checkedToken(a, "token-env", new Secret("env " + variable.get(), token.strip()), problems);
+        }
+        return a.convert("token-file", Path::of).flatMap(f -> {
+            try {
+                String token = new String(TrustedFiles.read(f, TrustedFiles.MAX_SECRET_BYTES, true, "token file"),
+                        StandardCharsets.UTF_8).strip();
+                return checkedToken(a, "token-file", new Secret("file " + f, token), problems);
+            } catch (TrustedFiles.Untrusted | NoSuchFileException e) {
+                problems.add(a.value("token-file").orElseThrow(), a.child("token-file"), e.getMessage());
+            } catch (IOException e) {
+                problems.add(a.value("token-file").orElseThrow(), a.child("token-file"),
+                        "cannot read token file " + f + ": " + e.getMessage());
+            }
+            return Optional.empty();
+        });
+    }
+
+    private static Optional<Secret> checkedToken(YamlMapping a, String key, Secret token,
+                                                 YamlMapping.Problems problems) {
+        if (token.value().length() < MIN_TOKEN_LENGTH) {
+            problems.add(a.value(key).orElseThrow(), a.child(key), "the token from " + token.source() + " is shorter than "
+                    + MIN_TOKEN_LENGTH + " characters");
+            return Optional.empty();
+        }
+        return Optional.of(token);
+    }
+
+    /** A secret's variable that is not set, and where it is expected. */
+    private static String unset(String variable) {
+        return "environment variable " + variable + " is not set; the galera-lb service reads it from "
+                + ENVIRONMENT_FILE + " (a line " + variable + "=...); a shell needs it exported (as root: set -a; . "
+                + ENVIRONMENT_FILE + "; set +a)";
+    }
+
     /** At most one of password, password-env, password-file; read now, so a reload reads it again. */
     private static Secret readPassword(YamlMapping h, YamlMapping.Problems problems, Context context) {
         List<String> given = PASSWORD_KEYS.stream().filter(k -> h.value(k).isPresent()).toList();
@@ -452,9 +485,7 @@ public final class ConfigLoader {
             case "password-env": {
                 String value = context.env().get(text.get());
                 if (value == null) {
-                    problems.add(at, h.child(key), "environment variable " + text.get() + " is not set; the "
-                            + "galera-lb service reads it from " + ENVIRONMENT_FILE + " (a line " + text.get()
-                            + "=...); a shell needs it exported (as root: set -a; . " + ENVIRONMENT_FILE + "; set +a)");
+                    problems.add(at, h.child(key), unset(text.get()));
                     return Secret.NONE;
                 }
                 return new Secret("env " + text.get(), value);

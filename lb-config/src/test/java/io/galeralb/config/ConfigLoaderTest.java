@@ -465,6 +465,15 @@ class ConfigLoaderTest {
         Files.writeString(token, "short");
         assertThat(single("admin: { token-file: " + token + " }\n" + WITH_PASSWORD.formatted("type: tcp")).message())
                 .contains("shorter than 16 characters");
+        GaleraLbConfig fromEnv = ConfigLoader.parse("t.yaml", "admin: { bind: 0.0.0.0:9307, token-env: T }\n"
+                + WITH_PASSWORD.formatted("type: tcp"), Map.of("T", "a-kubernetes-secret-token\n"));
+        assertThat(fromEnv.adminToken().orElseThrow().value()).as("as a Secret in an environment variable")
+                .isEqualTo("a-kubernetes-secret-token");
+        assertThat(single("admin: { bind: 0.0.0.0:9307, token-env: UNSET_T }\n" + WITH_PASSWORD.formatted("type: tcp"))
+                .message()).startsWith("environment variable UNSET_T is not set; the galera-lb service reads it from");
+        ConfigError both = single("admin: { token-file: " + token + ", token-env: T }\n" + WITH_PASSWORD.formatted("type: tcp"));
+        assertThat(both.key()).isEqualTo("admin.token-env");
+        assertThat(both.message()).isEqualTo("give only one of token-file, token-env");
         ConfigError clash = single("admin: { bind: 127.0.0.1:3307 }\n" + WITH_PASSWORD.formatted("type: tcp"));
         assertThat(clash.key()).isEqualTo("admin.bind");
         assertThat(clash.message()).contains("is also listener 'app'");

@@ -303,7 +303,7 @@ final class AdminServer implements AutoCloseable {
                             method, path.replaceAll("\\p{Cntrl}", "?"), ctx.channel().remoteAddress());
                 }
                 reply(ctx, HttpResponseStatus.UNAUTHORIZED, error("this call needs 'Authorization: Bearer TOKEN' "
-                        + "(the token of admin.token-file, or the one in the lock file)"));
+                        + "(the token of admin.token-file or admin.token-env, or the one in the lock file)"));
                 return;
             }
             if (reload) {
