@@ -70,6 +70,8 @@ class DebPackageIT {
         assertThat(Command.ok("dpkg-query", "-W", "-f", "${Conffiles}", "galera-lb").output())
                 .contains(CONFIG.toString()).contains(ENVIRONMENT.toString());
         assertThat(Command.ok("galera-lb", "--version").output()).startsWith("galera-lb 0.");
+        assertThat(Path.of("/etc/systemd/system/multi-user.target.wants/galera-lb.service")).as("enabled")
+                .isSymbolicLink();
 
         Command verify = Command.run("systemd-analyze", "verify", UNIT.toString());
         assertThat(verify.output()).as("systemd-analyze verify").isEmpty();
@@ -128,7 +130,7 @@ class DebPackageIT {
         assertThat(Command.run("getent", "passwd", "galera-lb").exitCode()).isEqualTo(2);
         assertThat(Command.run("getent", "group", "galera-lb").exitCode()).isEqualTo(2);
         for (String gone : List.of("/etc/galera-lb", "/run/galera-lb", "/usr/share/galera-lb", "/usr/bin/galera-lb",
-                UNIT.toString(), "/usr/share/doc/galera-lb")) {
+                UNIT.toString(), "/usr/share/doc/galera-lb", "/etc/systemd/system/multi-user.target.wants/galera-lb.service")) {
             assertThat(Path.of(gone)).as(gone).doesNotExist();
         }
         assertThat(Command.run("dpkg-statoverride", "--list", "/etc/galera-lb*").output()).isEmpty();
