@@ -11,6 +11,8 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.function.IntFunction;
 
 /** Configurations for tests, written as YAML the way an operator would. */
@@ -19,11 +21,19 @@ final class TestConfigs {
     private TestConfigs() {
     }
 
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** Ports handed out in this JVM: the kernel may offer a port again once its socket is closed. */
+    private static final Set<Integer> HANDED_OUT = new HashSet<>();
+
+    /** A loopback port free now and never handed out before in this JVM (two calls never collide). */
+    static synchronized int freePort() {
+        while (true) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 
