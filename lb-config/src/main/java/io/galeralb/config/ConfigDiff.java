@@ -9,7 +9,7 @@ import java.util.Objects;
 /**
  * What a reload changes: the difference between the running configuration and a new one.
  * A listener whose bind address changes is removed and added; a server whose address changes
- * likewise; a server whose weight, priority or source alone changes is changed in place.
+ * likewise; a server whose weight, priority, source or send-proxy alone changes is changed in place.
  *
  * @param listenersAdded   names of listeners to bind
  * @param listenersRemoved names of listeners to stop
@@ -25,7 +25,7 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
      *
      * @param serversAdded    new servers (checked before they receive sessions)
      * @param serversRemoved  servers that go (drained)
-     * @param serversChanged  servers whose weight, priority or source changes
+     * @param serversChanged  servers whose weight, priority, source or send-proxy changes
      * @param settingsChanged listener settings that differ (balance, max-connections, timeouts, health, on-server-down, failback, writer-lease)
      */
     public record ListenerChange(List<String> serversAdded, List<String> serversRemoved, List<String> serversChanged,
@@ -96,7 +96,8 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
             ServerConfig s = l.servers().get(ns.name());
             if (s == null || !ns.address().equals(s.address())) {
                 sAdded.add(ns.name());
-            } else if (ns.weight() != s.weight() || ns.priority() != s.priority() || !ns.source().equals(s.source())) {
+            } else if (ns.weight() != s.weight() || ns.priority() != s.priority() || !ns.source().equals(s.source())
+                    || ns.sendProxy() != s.sendProxy()) {
                 sChanged.add(ns.name());
             }
         }
@@ -121,6 +122,9 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
         }
         if (!l.writerLease().equals(n.writerLease())) {
             settings.add("writer-lease");
+        }
+        if (l.acceptProxy() != n.acceptProxy() || !l.trustedProxies().equals(n.trustedProxies())) {
+            settings.add("accept-proxy");
         }
         return new ListenerChange(List.copyOf(sAdded), List.copyOf(sRemoved), List.copyOf(sChanged), List.copyOf(settings));
     }

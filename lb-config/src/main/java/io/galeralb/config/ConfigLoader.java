@@ -50,9 +50,9 @@ public final class ConfigLoader {
     private static final int MIN_TOKEN_LENGTH = 16;
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "failback",
-                    "writer-lease", "source", "servers");
+                    "writer-lease", "source", "send-proxy", "accept-proxy", "trusted-proxies", "servers");
     private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle", "fin-timeout");
-    private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority");
+    private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority", "send-proxy");
     private static final Set<String> WRITER_LEASE_KEYS = Set.of("schema", "table", "user", "password",
             "password-env", "password-file");
     /** Where the packaged service's secrets live (systemd's EnvironmentFile). */
@@ -69,6 +69,7 @@ public final class ConfigLoader {
             words(DonorPolicy.values(), DonorPolicy::yamlName);
     private static final Map<String, OnServerDown> ON_SERVER_DOWN =
             words(OnServerDown.values(), OnServerDown::yamlName);
+    private static final Map<String, SendProxy> SEND_PROXY = words(SendProxy.values(), SendProxy::yamlName);
 
     /** What the loader needs from its surroundings: environment variables, and whether the file is private. */
     private record Context(Map<String, String> env, boolean ownerOnlyFile) {
@@ -275,6 +276,16 @@ public final class ConfigLoader {
                 health.map(HealthConfig::type).orElse(HealthCheckType.TCP) == HealthCheckType.GALERA
                         ? OnServerDown.SHUTDOWN_SESSIONS : OnServerDown.KEEP_SESSIONS);
         Optional<String> source = l.convert("source", ConfigLoader::sourceAddress);
+        SendProxy sendProxy = l.word("send-proxy", SEND_PROXY, SendProxy.OFF);
+        boolean acceptProxy = l.bool("accept-proxy", false);
+        List<Cidr> trustedProxies = l.list("trusted-proxies", Cidr::parse);
+        if (acceptProxy && trustedProxies.isEmpty() && l.value("trusted-proxies").isEmpty()) {
+            problems.add(l.keyNode("accept-proxy").orElseThrow(), l.child("trusted-proxies"), "accept-proxy takes a "
+                    + "header only from trusted-proxies: list the load balancers in front, e.g. [10.0.0.0/24]");
+        } else if (!acceptProxy && l.value("trusted-proxies").isPresent()) {
+            problems.add(l.keyNode("trusted-proxies").orElseThrow(), l.child("trusted-proxies"),
+                    "trusted-proxies applies with accept-proxy: true only");
+        }
         Map<String, ServerConfig> servers = new LinkedHashMap<>();
         if (l.value("servers").isEmpty()) {
             problems.add(l.node(), l.child("servers"), "listener '" + name + "' has no servers: add at least one");
@@ -293,8 +304,9 @@ public final class ConfigLoader {
                             s.requiredString("address").flatMap(x -> s.convert("address", HostPort::parse));
                     int weight = s.integer("weight", 1, ServerConfig.MIN_WEIGHT, ServerConfig.MAX_WEIGHT);
                     int priority = s.integer("priority", ServerConfig.DEFAULT_PRIORITY, 0, ServerConfig.MAX_PRIORITY);
+                    SendProxy header = s.word("send-proxy", SEND_PROXY, sendProxy);
                     address.ifPresent(a -> servers.putIfAbsent(e.getKey(),
-                            new ServerConfig(e.getKey(), a, weight, priority, source)));
+                            new ServerConfig(e.getKey(), a, weight, priority, source, header)));
                 });
             }
         });
@@ -316,7 +328,7 @@ public final class ConfigLoader {
             return Optional.empty();
         }
         return Optional.of(new ListenerConfig(name, bind.get(), balance, maxConnections, timeouts, health,
-                onServerDown, failback, writerLease, servers));
+                onServerDown, failback, writerLease, servers, acceptProxy, trustedProxies));
     }
 
     /**

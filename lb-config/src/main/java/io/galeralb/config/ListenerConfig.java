@@ -2,6 +2,7 @@ package io.galeralb.config;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -21,6 +22,9 @@ import java.util.Optional;
  * @param writerLease    {@code balance: first} only: record the writer in the cluster, so that
  *                       every instance agrees on it
  * @param servers        the servers by name, in file order
+ * @param acceptProxy    {@code accept-proxy}: every client connection starts with a PROXY header
+ *                       (v1 or v2) from a load balancer in front, which names the real client
+ * @param trustedProxies {@code trusted-proxies}: the only sources a header is accepted from
  */
 public record ListenerConfig(
         String name,
@@ -32,9 +36,19 @@ public record ListenerConfig(
         OnServerDown onServerDown,
         boolean failback,
         Optional<WriterLeaseConfig> writerLease,
-        Map<String, ServerConfig> servers) {
+        Map<String, ServerConfig> servers,
+        boolean acceptProxy,
+        List<Cidr> trustedProxies) {
 
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+
+    /** A listener that takes clients directly, without a PROXY header. */
+    public ListenerConfig(String name, HostPort bind, Balance balance, int maxConnections, Timeouts timeouts,
+                          Optional<HealthConfig> health, OnServerDown onServerDown, boolean failback,
+                          Optional<WriterLeaseConfig> writerLease, Map<String, ServerConfig> servers) {
+        this(name, bind, balance, maxConnections, timeouts, health, onServerDown, failback, writerLease, servers,
+                false, List.of());
+    }
 
     /** The health check in force: the configured one, or a TCP connect when none is configured. */
     public HealthConfig effectiveHealth() {
@@ -55,6 +69,10 @@ public record ListenerConfig(
         servers = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(servers, "servers")));
         if (servers.isEmpty()) {
             throw new IllegalArgumentException("listener " + name + " has no servers");
+        }
+        trustedProxies = List.copyOf(trustedProxies);
+        if (acceptProxy && trustedProxies.isEmpty()) {
+            throw new IllegalArgumentException("listener " + name + ": accept-proxy needs trusted-proxies");
         }
     }
 }

@@ -13,8 +13,11 @@ import java.util.Optional;
  *                 first choice of writer, ties go by name
  * @param source   the local address galera-lb connects to it from (sessions, checks, writer
  *                 lease), as HAProxy's {@code source}; empty: the one the kernel chooses
+ * @param sendProxy the PROXY header each session's connection to it starts with (the listener's
+ *                 {@code send-proxy} unless the server has its own)
  */
-public record ServerConfig(String name, HostPort address, int weight, int priority, Optional<String> source) {
+public record ServerConfig(String name, HostPort address, int weight, int priority, Optional<String> source,
+                           SendProxy sendProxy) {
 
     public static final int MIN_WEIGHT = 1;
     public static final int MAX_WEIGHT = 256;
@@ -25,6 +28,7 @@ public record ServerConfig(String name, HostPort address, int weight, int priori
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(sendProxy, "sendProxy");
         if (weight < MIN_WEIGHT || weight > MAX_WEIGHT) {
             throw new IllegalArgumentException("weight " + weight + " out of range");
         }
@@ -40,6 +44,6 @@ public record ServerConfig(String name, HostPort address, int weight, int priori
 
     /** A server connected to from the address the kernel chooses. */
     public ServerConfig(String name, HostPort address, int weight, int priority) {
-        this(name, address, weight, priority, Optional.empty());
+        this(name, address, weight, priority, Optional.empty(), SendProxy.OFF);
     }
 }

@@ -14,6 +14,7 @@ import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 /**
@@ -138,6 +139,37 @@ final class YamlMapping {
                 return Optional.empty();
             }
         });
+    }
+
+    /**
+     * A list of scalars ({@code [a, b]} or one per line), each converted; a converter's
+     * IllegalArgumentException becomes a problem located at that element. Absent: an empty list.
+     */
+    <T> List<T> list(String key, Function<String, T> converter) {
+        Optional<Node> v = value(key);
+        if (v.isEmpty()) {
+            return List.of();
+        }
+        if (!(v.get() instanceof SequenceNode seq)) {
+            problems.add(v.get(), child(key), "expected a list such as [a, b], got " + describe(v.get()));
+            return List.of();
+        }
+        List<T> out = new ArrayList<>();
+        List<Node> items = seq.getValue();
+        for (int i = 0; i < items.size(); i++) {
+            Node n = items.get(i);
+            String at = child(key) + "[" + i + "]";
+            if (!(n instanceof ScalarNode s) || Tag.NULL.equals(n.getTag())) {
+                problems.add(n, at, "expected a value, got " + describe(n));
+                continue;
+            }
+            try {
+                out.add(converter.apply(s.getValue()));
+            } catch (IllegalArgumentException e) {
+                problems.add(n, at, e.getMessage());
+            }
+        }
+        return out;
     }
 
     /** A duration from {@code min} to {@code max}: every duration has a range, so none overflows where it is used. */

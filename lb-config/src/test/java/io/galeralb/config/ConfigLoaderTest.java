@@ -112,7 +112,7 @@ class ConfigLoaderTest {
                 """);
         assertThat(e.line()).isEqualTo(5);
         assertThat(e.key()).isEqualTo("listeners.app.servers.a.colour");
-        assertThat(e.message()).contains("known keys: address, priority, weight");
+        assertThat(e.message()).contains("known keys: address, priority, send-proxy, weight");
     }
 
     @Test
@@ -448,6 +448,67 @@ class ConfigLoaderTest {
         assertThat(c.busyPoll()).isZero();
         assertThat(c.lockFile()).isEqualTo(Path.of("/run/lb.lock"));
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void proxyProtocolBothWaysWithTrustedSourcesAndAPerServerOverride() throws Exception {
+        GaleraLbConfig c = ConfigLoader.parse("p.yaml", """
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    send-proxy: v2
+                    accept-proxy: true
+                    trusted-proxies: [10.0.0.0/8, "fd00::/8", 192.0.2.7]
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                      b: { address: 127.0.0.1:3308, send-proxy: off }
+                      c: { address: 127.0.0.1:3309, send-proxy: v1 }
+                """);
+        ListenerConfig l = c.listeners().get("app");
+        assertThat(l.acceptProxy()).isTrue();
+        assertThat(l.trustedProxies()).extracting(Cidr::toString).containsExactly("10.0.0.0/8", "fd00:0:0:0:0:0:0:0/8",
+                "192.0.2.7/32");
+        assertThat(l.servers().values()).extracting(ServerConfig::sendProxy)
+                .containsExactly(SendProxy.V2, SendProxy.OFF, SendProxy.V1);
+
+        assertThat(single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    accept-proxy: true
+                    servers: { a: { address: 127.0.0.1:3306 } }
+                """).message()).startsWith("accept-proxy takes a header only from trusted-proxies");
+        ConfigError bad = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    accept-proxy: true
+                    trusted-proxies: [10.0.0.0/8, lb.example.com, 10.0.0.0/33]
+                    servers: { a: { address: 127.0.0.1:3306 } }
+                """.replace(", 10.0.0.0/33", ""));
+        assertThat(bad.key()).isEqualTo("listeners.app.trusted-proxies[1]");
+        assertThat(bad.message()).contains("\"lb.example.com\" is not an IP address or network");
+        assertThat(errors("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    send-proxy: v3
+                    trusted-proxies: [10.0.0.0/33]
+                    servers: { a: { address: 127.0.0.1:3306 } }
+                """)).extracting(ConfigError::message).containsExactlyInAnyOrder(
+                "\"v3\" is not one of off | v1 | v2; did you mean 'v1'?",
+                "\"10.0.0.0/33\": the prefix must be between /0 and /32",
+                "trusted-proxies applies with accept-proxy: true only");
+    }
+
+    @Test
+    void aCidrContainsTheAddressesOfItsPrefixOnly() throws Exception {
+        Cidr net = Cidr.parse("10.1.2.0/23");
+        assertThat(net.contains(java.net.InetAddress.getByName("10.1.3.255"))).isTrue();
+        assertThat(net.contains(java.net.InetAddress.getByName("10.1.4.0"))).isFalse();
+        assertThat(net.contains(java.net.InetAddress.getByName("::1"))).as("another family").isFalse();
+        assertThat(Cidr.parse("::1").contains(java.net.InetAddress.getByName("::1"))).isTrue();
+        assertThat(Cidr.parse("0.0.0.0/0").contains(java.net.InetAddress.getByName("203.0.113.9"))).isTrue();
     }
 
     @Test
