@@ -76,6 +76,10 @@ public final class Listener {
     private final LongAdder refusedNoSocket = new LongAdder();
     private final LongAdder refusedMaxConnections = new LongAdder();
     private final LongAdder closedByFinTimeout = new LongAdder();
+    private final LongAdder refusedProxyUntrusted = new LongAdder();
+    private final LongAdder refusedProxyHeader = new LongAdder();
+    private final LogLimit proxyUntrustedLog = new LogLimit(REFUSAL_LOG_INTERVAL);
+    private final LogLimit proxyHeaderLog = new LogLimit(REFUSAL_LOG_INTERVAL);
     private volatile SessionObserver observer = SessionObserver.NONE;
     private volatile boolean accepting = true;
     private final Transport transport;
@@ -121,6 +125,15 @@ public final class Listener {
                         Listener owner = acceptor();
                         Snapshot now = owner.current.get();
                         Session session = new Session(owner, now.config(), now.pool(), ch);
+                        if (now.config().acceptProxy()) {
+                            InetSocketAddress from = ch.remoteAddress();
+                            if (now.config().trustedProxies().stream().noneMatch(n -> n.contains(from.getAddress()))) {
+                                owner.refusedProxyUntrusted(from);
+                                ch.close();
+                                return;
+                            }
+                            ProxyHeaderReader.install(ch.pipeline(), owner, session);
+                        }
                         ch.pipeline().addLast(new ClientSideHandler(owner, session));
                     }
                 });
@@ -266,6 +279,35 @@ public final class Listener {
                     + "one host; run FLUSH HOSTS on the node, raise max_connect_errors, or send clients' addresses with "
                     + "the PROXY protocol", name(), server.name(), n, from);
         }
+    }
+
+    /** accept-proxy: a connection from outside trusted-proxies, closed before a byte is read. */
+    void refusedProxyUntrusted(InetSocketAddress from) {
+        refusedProxyUntrusted.increment();
+        long n = proxyUntrustedLog.count();
+        if (n > 0) {
+            log.warn("{}: {} connection(s) closed: not from trusted-proxies (last from {}); accept-proxy takes clients "
+                    + "only through the load balancers listed there", name(), n, from);
+        }
+    }
+
+    /** accept-proxy: a trusted connection whose PROXY header was malformed or did not come in time. */
+    void refusedProxyHeader(Object from, String why) {
+        refusedProxyHeader.increment();
+        long n = proxyHeaderLog.count();
+        if (n > 0) {
+            log.warn("{}: {} connection(s) closed without a valid PROXY header (last from {}: {})", name(), n, from, why);
+        }
+    }
+
+    /** Connections closed because accept-proxy is on and they did not come from trusted-proxies. */
+    public long refusedProxyUntrusted() {
+        return refusedProxyUntrusted.sum();
+    }
+
+    /** Connections from trusted-proxies closed for a malformed, missing or late PROXY header. */
+    public long refusedProxyHeader() {
+        return refusedProxyHeader.sum();
     }
 
     void countFinTimeout() {

@@ -3,6 +3,7 @@ package io.galeralb.core;
 import io.galeralb.config.Balance;
 import io.galeralb.config.Durations;
 import io.galeralb.config.ListenerConfig;
+import io.galeralb.config.SendProxy;
 import io.galeralb.config.Timeouts;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -14,8 +15,10 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,6 +72,9 @@ final class Session {
     private boolean ended;
     /** Whether one side has ended its stream while the other is open: fin-timeout applies. */
     private boolean halfClosed;
+    /** The client and the address it connected to, as a PROXY header from a trusted balancer named them; else null. */
+    private InetSocketAddress proxiedClient;
+    private InetSocketAddress proxiedDestination;
 
     Session(Listener listener, ListenerConfig config, ServerPool pool, Channel client) {
         this.listener = listener;
@@ -83,6 +89,22 @@ final class Session {
 
     Channel backend() {
         return backend;
+    }
+
+    /** accept-proxy: the client and destination the load balancer in front named. */
+    void proxied(InetSocketAddress clientAddress, InetSocketAddress destination) {
+        this.proxiedClient = clientAddress;
+        this.proxiedDestination = destination;
+    }
+
+    /** The client: the one a trusted PROXY header named, else the connection's peer. */
+    InetSocketAddress clientAddress() {
+        return proxiedClient != null ? proxiedClient : (InetSocketAddress) client.remoteAddress();
+    }
+
+    /** Where the client connected to: as the PROXY header named it, else galera-lb's listening address. */
+    InetSocketAddress clientDestination() {
+        return proxiedDestination != null ? proxiedDestination : (InetSocketAddress) client.localAddress();
     }
 
     /** Counts the new client in, unless its listener is full. */
@@ -136,6 +158,10 @@ final class Session {
             connectFailed(next, e);
             return;
         }
+        if (next.config().sendProxy() != SendProxy.OFF) {
+            // Only until the header is written (see connected): no per-packet work after that.
+            ch.pipeline().addLast(HAProxyMessageEncoder.INSTANCE);
+        }
         ch.pipeline().addLast(new GreetingWatch(listener, next), new ServerSideHandler(this));
         ChannelPromise connect = ch.newPromise();
         // The client's own event loop: registered at once, connected right after.
@@ -172,6 +198,14 @@ final class Session {
         }
         lastActivityNanos = System.nanoTime();
         scheduleIdleCheck(Math.min(listener.loops().settleNanos(), minIdle(config.timeouts())));
+        SendProxy header = picked.config().sendProxy();
+        if (header != SendProxy.OFF) {
+            backend.write(ProxyHeaders.of(header, clientAddress(), clientDestination()), backend.voidPromise());
+            backend.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
+            if (heldFromClient == null) {
+                backend.flush();
+            }
+        }
         if (heldFromClient != null) {
             heldFromClient.forEach(b -> backend.write(b, backend.voidPromise()));
             heldFromClient = null;

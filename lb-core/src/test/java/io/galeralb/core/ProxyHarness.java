@@ -1,11 +1,13 @@
 package io.galeralb.core;
 
 import io.galeralb.config.Balance;
+import io.galeralb.config.Cidr;
 import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.HostPort;
 import io.galeralb.config.IdleTimeout;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.OnServerDown;
+import io.galeralb.config.SendProxy;
 import io.galeralb.config.ServerConfig;
 import io.galeralb.config.Timeouts;
 import java.io.IOException;
@@ -15,8 +17,10 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /** A real {@link Proxy} on loopback with one listener, for tests. */
 final class ProxyHarness implements AutoCloseable {
@@ -71,9 +75,23 @@ final class ProxyHarness implements AutoCloseable {
         private Duration settle = Duration.ofNanos(IoLoops.SETTLE_NANOS);
         private Transport transport = Transport.detect();
         private BusyPoll busyPoll;
+        private List<Cidr> trustedProxies = List.of();
 
         Builder server(String name, int port) {
             servers.put(name, new ServerConfig(name, new HostPort("127.0.0.1", port), 1));
+            return this;
+        }
+
+        /** A server whose connections start with a PROXY header. */
+        Builder server(String name, int port, SendProxy header) {
+            servers.put(name, new ServerConfig(name, new HostPort("127.0.0.1", port), 1, ServerConfig.DEFAULT_PRIORITY,
+                    Optional.empty(), header));
+            return this;
+        }
+
+        /** accept-proxy: every client starts with a PROXY header, taken only from these networks. */
+        Builder acceptProxy(String... trusted) {
+            trustedProxies = Stream.of(trusted).map(Cidr::parse).toList();
             return this;
         }
 
@@ -122,7 +140,8 @@ final class ProxyHarness implements AutoCloseable {
 
         ProxyHarness start() throws ListenerBindException {
             ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", port > 0 ? port : closedPort()), balance,
-                    maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(), servers);
+                    maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(), servers,
+                    !trustedProxies.isEmpty(), trustedProxies);
             return new ProxyHarness(config, transport, settle,
                     busyPoll != null ? busyPoll : BusyPoll.start(GaleraLbConfig.DEFAULT_BUSY_POLL));
         }

@@ -180,6 +180,8 @@ final class Metrics {
                 refused(l, tags, "no-server", Listener::refusedNoServer),
                 refused(l, tags, "max-connections", Listener::refusedMaxConnections),
                 refused(l, tags, "no-socket", Listener::refusedNoSocket),
+                refused(l, tags, "proxy-untrusted", Listener::refusedProxyUntrusted),
+                refused(l, tags, "proxy-header", Listener::refusedProxyHeader),
                 FunctionCounter.builder("galera.lb.sessions.closed", l, Listener::closedByFinTimeout).tags(tags)
                         .tag("reason", "fin-timeout")
                         .description("sessions galera-lb closed, by reason").register(registry));
@@ -188,7 +190,8 @@ final class Metrics {
     /** {@code galera_lb_refused_total{reason=...}} of one listener. */
     private Meter refused(Listener l, Tags tags, String reason, ToDoubleFunction<Listener> count) {
         return FunctionCounter.builder("galera.lb.refused", l, count).tags(tags).tag("reason", reason)
-                .description("clients refused with a MySQL error").register(registry);
+                .description("clients refused: with a MySQL error, or closed (proxy-untrusted, proxy-header)")
+                .register(registry);
     }
 
     private List<Meter> serverMeters(String listener, Server s) {
