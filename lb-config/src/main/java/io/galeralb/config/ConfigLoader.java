@@ -60,7 +60,12 @@ public final class ConfigLoader {
     private static final List<String> PASSWORD_KEYS = List.of("password", "password-env", "password-file");
     private static final Set<String> HEALTH_KEYS = Set.of("type", "user", "password", "password-env",
             "password-file", "interval", "fast-interval", "timeout", "rise", "fall", "available-when-donor", "available-when-read-only",
-            "max-recv-queue");
+            "max-recv-queue", "tls");
+    private static final Set<String> TLS_KEYS = Set.of("mode", "ca-file");
+    private static final Map<String, TlsConfig.Mode> TLS_MODES =
+            words(TlsConfig.Mode.values(), TlsConfig.Mode::yamlName);
+    /** A CA file holds a few certificates: more than this is not one. */
+    private static final int MAX_CA_BYTES = 1 << 20;
 
     private static final Map<String, Balance> BALANCES = words(Balance.values(), Balance::yamlName);
     private static final Map<String, HealthCheckType> CHECK_TYPES =
@@ -418,7 +423,8 @@ public final class ConfigLoader {
                 ? OptionalInt.of(h.integer("max-recv-queue", 0, 0, Integer.MAX_VALUE))
                 : OptionalInt.empty();
         return new HealthConfig(type, user, password, interval, fastInterval, timeout, rise, fall, donor,
-                readOnly, maxRecvQueue);
+                readOnly, maxRecvQueue,
+                h.mapping("tls").map(t -> readTls(t, problems)).orElse(TlsConfig.DISABLED));
     }
 
     /** admin.token-file or admin.token-env (a Kubernetes Secret as an environment variable): read now, at least 16 characters. */
@@ -460,6 +466,31 @@ public final class ConfigLoader {
             return Optional.empty();
         }
         return Optional.of(token);
+    }
+
+    /** health.tls: a mode and, for the verify modes, usually the CA file (else the JVM's trusted CAs). */
+    private static TlsConfig readTls(YamlMapping t, YamlMapping.Problems problems) {
+        t.rejectUnknownKeys(TLS_KEYS);
+        TlsConfig.Mode mode = t.word("mode", TLS_MODES, TlsConfig.Mode.VERIFY_FULL);
+        Optional<TlsConfig.CaFile> ca = t.convert("ca-file", Path::of).flatMap(f -> {
+            try {
+                String pem = new String(TrustedFiles.read(f, MAX_CA_BYTES, false, "CA file"), StandardCharsets.US_ASCII);
+                if (!pem.contains("-----BEGIN CERTIFICATE-----")) {
+                    problems.add(t.value("ca-file").orElseThrow(), t.child("ca-file"),
+                            "CA file " + f + " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+                    return Optional.empty();
+                }
+                return Optional.of(new TlsConfig.CaFile(f.toString(), pem));
+            } catch (IOException e) {
+                problems.add(t.value("ca-file").orElseThrow(), t.child("ca-file"), e.getMessage());
+                return Optional.empty();
+            }
+        });
+        if (ca.isPresent() && (mode == TlsConfig.Mode.DISABLED || mode == TlsConfig.Mode.REQUIRED)) {
+            problems.add(t.value("ca-file").orElseThrow(), t.child("ca-file"), "ca-file is used by mode verify-ca "
+                    + "or verify-full only; this mode is " + mode.yamlName());
+        }
+        return new TlsConfig(mode, ca);
     }
 
     /** A secret's variable that is not set, and where it is expected. */

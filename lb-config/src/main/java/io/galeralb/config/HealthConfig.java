@@ -20,6 +20,7 @@ import java.util.OptionalInt;
  * @param availableWhenDonor    donor policy
  * @param availableWhenReadOnly whether a node with {@code read_only=ON} may serve
  * @param maxRecvQueue          a node whose {@code wsrep_local_recv_queue} exceeds this is unhealthy
+ * @param tls                   TLS of the check's connections (and the writer lease's, and doctor's)
  */
 public record HealthConfig(
         HealthCheckType type,
@@ -32,7 +33,8 @@ public record HealthConfig(
         int fall,
         DonorPolicy availableWhenDonor,
         boolean availableWhenReadOnly,
-        OptionalInt maxRecvQueue) {
+        OptionalInt maxRecvQueue,
+        TlsConfig tls) {
 
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
@@ -46,6 +48,14 @@ public record HealthConfig(
             DEFAULT_INTERVAL, DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_RISE, DEFAULT_FALL, DonorPolicy.LAST_NODE, false,
             OptionalInt.empty());
 
+    /** A check over plain connections. */
+    public HealthConfig(HealthCheckType type, Optional<String> user, Secret password, Duration interval,
+                        Duration fastInterval, Duration timeout, int rise, int fall, DonorPolicy availableWhenDonor,
+                        boolean availableWhenReadOnly, OptionalInt maxRecvQueue) {
+        this(type, user, password, interval, fastInterval, timeout, rise, fall, availableWhenDonor,
+                availableWhenReadOnly, maxRecvQueue, TlsConfig.DISABLED);
+    }
+
     public HealthConfig {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(user, "user");
@@ -55,5 +65,6 @@ public record HealthConfig(
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(availableWhenDonor, "availableWhenDonor");
         Objects.requireNonNull(maxRecvQueue, "maxRecvQueue");
+        Objects.requireNonNull(tls, "tls");
     }
 }

@@ -3,6 +3,7 @@ package io.galeralb.health;
 import io.galeralb.config.Durations;
 import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ServerConfig;
+import io.galeralb.config.TlsConfig;
 import java.net.SocketTimeoutException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -38,6 +39,7 @@ abstract class JdbcCheck implements HealthCheck {
         properties.setProperty("tcpKeepAlive", "true");
         properties.setProperty("connectionAttributes", "program_name:galera-lb-health-check");
         server.source().ifPresent(a -> properties.setProperty("localSocketAddress", a));
+        DriverTls.apply(properties, config.tls());
     }
 
     /** Asks the node over an open connection; SQL errors are turned into a result by {@link #run()}. */
@@ -87,14 +89,37 @@ abstract class JdbcCheck implements HealthCheck {
             return "check timed out after " + Durations.format(config.timeout());
         }
         String message = firstLine(e.getMessage());
+        String tls = DriverTls.describe(e, config.tls());
+        if (tls != null) {
+            return tls;
+        }
         if (e instanceof SQLInvalidAuthorizationSpecException || e.getErrorCode() == 1045
                 || message.toLowerCase(Locale.ROOT).contains("access denied")) {
+            if (config.tls().mode() == TlsConfig.Mode.DISABLED && acceptsOverTls()) {
+                return "the node requires TLS (require_secure_transport=ON) and the check does not use it: set "
+                        + "health.tls (mode verify-full and ca-file) (" + message + ")";
+            }
             return "access denied for check user '" + config.user().orElse("") + "' (" + message + ")";
         }
         if (message.toLowerCase(Locale.ROOT).contains("connection refused")) {
             return "connection refused";
         }
         return message;
+    }
+
+    /**
+     * After an access denied without TLS: whether the same login passes over TLS, which tells a
+     * node with require_secure_transport=ON (it answers both with error 1045) from a wrong password.
+     */
+    private boolean acceptsOverTls() {
+        Properties overTls = new Properties();
+        overTls.putAll(properties);
+        overTls.setProperty("sslMode", TlsConfig.Mode.REQUIRED.driverMode());
+        try (Connection c = java.sql.DriverManager.getConnection(url, overTls)) {
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
     }
 
     private static boolean isTimeout(Throwable e) {

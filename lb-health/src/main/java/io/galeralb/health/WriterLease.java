@@ -76,6 +76,7 @@ public final class WriterLease implements AutoCloseable {
         properties.setProperty("socketTimeout", Long.toString(timeout.toMillis()));
         properties.setProperty("tcpKeepAlive", "true");
         properties.setProperty("connectionAttributes", "program_name:galera-lb-writer-lease");
+        DriverTls.apply(properties, health.tls());
     }
 
     /** This instance, as the table records it. */

@@ -9,6 +9,7 @@ import io.galeralb.config.HealthConfig;
 import io.galeralb.config.HostPort;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.ServerConfig;
+import io.galeralb.health.DriverTls;
 import io.galeralb.health.CheckResult;
 import io.galeralb.health.CheckResult.NodeTimeouts;
 import io.galeralb.health.GaleraVerdict;
@@ -259,6 +260,7 @@ final class DoctorCommand implements Callable<Integer> {
         p.setProperty("socketTimeout", Integer.toString(ms));
         p.setProperty("allowMultiQueries", "true");
         s.source().ifPresent(a -> p.setProperty("localSocketAddress", a));
+        DriverTls.apply(p, h.tls());
         try (Connection c = DriverManager.getConnection("jdbc:mariadb://" + s.address() + "/", p)) {
             return StatusQuery.run(c, "SHOW GLOBAL STATUS WHERE Variable_name LIKE 'wsrep_%' "
                     + "OR Variable_name = 'Threads_connected'; SHOW GLOBAL VARIABLES WHERE Variable_name IN "

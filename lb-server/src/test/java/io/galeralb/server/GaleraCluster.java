@@ -110,6 +110,20 @@ final class GaleraCluster {
         check(script("stop"));
     }
 
+    /** A file of the cluster's TLS material (scripts/local-cluster): ca.pem, other-ca.pem. */
+    static Path tlsFile(String name) {
+        String dir = System.getenv().getOrDefault("GLB_CLUSTER_DIR",
+                System.getenv().getOrDefault("TMPDIR", "/tmp") + "/galera-lb-cluster");
+        return Path.of(dir, "tls", name);
+    }
+
+    /** Runs statements on every node as admin. */
+    static void executeOnEveryNode(String... statements) throws SQLException {
+        for (int n = 1; n <= NODES; n++) {
+            execute(n, statements);
+        }
+    }
+
     /** A connection straight to a node (not through galera-lb) as the cluster's admin user. */
     static Connection admin(int node) throws SQLException {
         return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + sqlPort(node)
