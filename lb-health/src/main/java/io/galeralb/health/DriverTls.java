@@ -2,6 +2,7 @@ package io.galeralb.health;
 
 import io.galeralb.config.TlsConfig;
 import java.util.Properties;
+import java.security.cert.CertificateException;
 import javax.net.ssl.SSLException;
 
 /** health.tls as MariaDB Connector/J's options, for every connection galera-lb makes to a node itself. */
@@ -27,14 +28,14 @@ public final class DriverTls {
                 return "TLS: the node does not offer TLS (have_ssl is not YES) and health.tls.mode is "
                         + tls.mode().yamlName();
             }
-            if (t instanceof SSLException || t instanceof java.security.cert.CertificateException) {
+            if (m.contains("hostname verification failed")) {
+                return "TLS: the node's certificate does not name the address connected to (verify-full) ("
+                        + firstLine(m) + ")";
+            }
+            if (t instanceof SSLException || t instanceof CertificateException) {
                 String trust = tls.caFile().map(ca -> "ca-file " + ca).orElse("the JVM's trusted CAs");
                 if (m.contains("PKIX") || m.contains("certification path") || m.contains("signature check failed")) {
                     return "TLS: the node's certificate is not signed by " + trust + " (" + firstLine(m) + ")";
-                }
-                if (m.toLowerCase(java.util.Locale.ROOT).contains("name") || m.contains("DNS") || m.contains("IP")) {
-                    return "TLS: the node's certificate does not name the address connected to (verify-full) ("
-                            + firstLine(m) + ")";
                 }
                 return "TLS: " + firstLine(m);
             }

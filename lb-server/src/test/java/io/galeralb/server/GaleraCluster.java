@@ -124,10 +124,10 @@ final class GaleraCluster {
         }
     }
 
-    /** A connection straight to a node (not through galera-lb) as the cluster's admin user. */
+    /** A connection straight to a node (not through galera-lb) as the cluster's admin user, over TLS (a node may require it). */
     static Connection admin(int node) throws SQLException {
         return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + sqlPort(node)
-                + "/?user=admin&password=admin&connectTimeout=5000&socketTimeout=30000");
+                + "/?user=admin&password=admin&connectTimeout=5000&socketTimeout=30000&sslMode=trust");
     }
 
     /** Runs statements on one node as admin. */
