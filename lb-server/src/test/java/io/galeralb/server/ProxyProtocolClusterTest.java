@@ -95,6 +95,25 @@ class ProxyProtocolClusterTest {
     }
 
     @Test
+    void anIpv6ClientIsNamedInATcp6HeaderToAnIpv4Node() throws Exception {
+        GaleraCluster.execute(1, "CREATE USER IF NOT EXISTS 'app6'@'::1' IDENTIFIED BY 'app6'",
+                "GRANT SELECT ON demo.* TO 'app6'@'::1'");
+        int port = TestConfigs.freePort();
+        String yaml = TestConfigs.clusterYaml(port).replace("bind: 127.0.0.1:" + port, "bind: \"[::1]:" + port + "\"")
+                .replace("    balance: leastconn\n", "    balance: leastconn\n    send-proxy: v2\n");
+        lb = GaleraLb.start(TestConfigs.parse(yaml));
+        await().atMost(Duration.ofSeconds(30)).until(() -> lb.listener("app-cluster").pool().servers().stream()
+                .allMatch(s -> s.isUp()));
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://[::1]:" + port
+                + "/demo?user=app6&password=app6&connectTimeout=10000");
+             Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT USER()")) {
+            rs.next();
+            System.out.println("== send-proxy v2 from [::1] through galera-lb: " + rs.getString(1));
+            assertThat(rs.getString(1)).isEqualTo("app6@::1");
+        }
+    }
+
+    @Test
     void haproxyInFrontWithSendProxyV2AndGaleraLbWithAcceptProxyPassTheClientOn() throws Exception {
         int port = TestConfigs.freePort();
         lb = start(port, "    send-proxy: v2\n    accept-proxy: true\n    trusted-proxies: [127.0.0.1]\n");
