@@ -330,7 +330,7 @@ final class Session {
             long fin = t.fin().toNanos();
             if (idle >= fin) {
                 log.debug("{}: closing half-closed session {} -> {}: fin-timeout {} reached", config.name(),
-                        client.remoteAddress(), server, Durations.format(t.fin()));
+                        clientAddress(), server, Durations.format(t.fin()));
                 listener.countFinTimeout();
                 client.close();
             } else {
@@ -340,7 +340,7 @@ final class Session {
         }
         long limit = awaitingServer ? serverIdleNanos(t) : clientIdleNanos(t);
         if (idle >= limit) {
-            log.debug("{}: closing session {} -> {}: {} {} reached", config.name(), client.remoteAddress(),
+            log.debug("{}: closing session {} -> {}: {} {} reached", config.name(), clientAddress(),
                     server, awaitingServer ? "server-idle" : "client-idle",
                     awaitingServer ? t.serverIdle() : t.clientIdle());
             client.close();
