@@ -26,7 +26,7 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
      * @param serversAdded    new servers (checked before they receive sessions)
      * @param serversRemoved  servers that go (drained)
      * @param serversChanged  servers whose weight, priority, source or send-proxy changes
-     * @param settingsChanged listener settings that differ (balance, max-connections, timeouts, health, on-server-down, failback, writer-lease)
+     * @param settingsChanged listener settings that differ (balance, max-connections, timeouts, health, on-server-down, failback, writer-lease, accept-proxy)
      */
     public record ListenerChange(List<String> serversAdded, List<String> serversRemoved, List<String> serversChanged,
                                  List<String> settingsChanged) {

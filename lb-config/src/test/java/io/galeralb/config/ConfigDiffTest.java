@@ -40,6 +40,16 @@ class ConfigDiffTest {
     }
 
     @Test
+    void sendProxyChangesServersInPlaceAndAcceptProxyIsASetting() throws Exception {
+        ConfigDiff d = ConfigDiff.between(parse(BASE), parse(BASE.replaceFirst("    servers:",
+                "    send-proxy: v2\n    accept-proxy: true\n    trusted-proxies: [10.0.0.0/8]\n    servers:")));
+        ConfigDiff.ListenerChange app = d.listenersChanged().get("app");
+        assertThat(app.serversChanged()).containsExactly("db1", "db2");
+        assertThat(app.serversAdded()).isEmpty();
+        assertThat(app.settingsChanged()).containsExactly("accept-proxy");
+    }
+
+    @Test
     void listenersAndServersAddedRemovedAndChanged() throws Exception {
         ConfigDiff d = ConfigDiff.between(parse(BASE), parse("""
                 drain-timeout: 5s
