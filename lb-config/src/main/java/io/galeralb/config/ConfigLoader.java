@@ -1,5 +1,6 @@
 package io.galeralb.config;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
@@ -13,7 +14,16 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,7 +71,7 @@ public final class ConfigLoader {
     private static final Set<String> HEALTH_KEYS = Set.of("type", "user", "password", "password-env",
             "password-file", "interval", "fast-interval", "timeout", "rise", "fall", "available-when-donor", "available-when-read-only",
             "max-recv-queue", "tls");
-    private static final Set<String> TLS_KEYS = Set.of("mode", "ca-file");
+    private static final Set<String> TLS_KEYS = Set.of("mode", "ca-file", "cert-file", "key-file");
     private static final Map<String, TlsConfig.Mode> TLS_MODES =
             words(TlsConfig.Mode.values(), TlsConfig.Mode::yamlName);
     /** A CA file holds a few certificates: more than this is not one. */
@@ -490,8 +500,59 @@ public final class ConfigLoader {
             problems.add(t.value("ca-file").orElseThrow(), t.child("ca-file"), "ca-file is used by mode verify-ca "
                     + "or verify-full only; this mode is " + mode.yamlName());
         }
-        return new TlsConfig(mode, ca);
+        Optional<TlsConfig.ClientCertificate> client = Optional.empty();
+        if (t.value("cert-file").isPresent() != t.value("key-file").isPresent()) {
+            String given = t.value("cert-file").isPresent() ? "cert-file" : "key-file";
+            problems.add(t.value(given).orElseThrow(), t.child(given), "give cert-file and key-file together");
+        } else if (t.value("cert-file").isPresent()) {
+            client = t.convert("cert-file", Path::of).flatMap(cert -> t.convert("key-file", Path::of)
+                    .flatMap(key -> readClientCertificate(t, cert, key, problems)));
+        }
+        return new TlsConfig(mode, ca, client);
     }
+
+    /** health.tls cert-file (PEM chain) and key-file (PKCS#8 PEM, a secret: owner-only), parsed now. */
+    private static Optional<TlsConfig.ClientCertificate> readClientCertificate(YamlMapping t, Path certFile,
+                                                                             Path keyFile, YamlMapping.Problems problems) {
+        List<X509Certificate> chain = new ArrayList<>();
+        try {
+            byte[] pem = TrustedFiles.read(certFile, MAX_CA_BYTES, false, "certificate file");
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
+                chain.add((X509Certificate) c);
+            }
+            if (chain.isEmpty()) {
+                throw new CertificateException("no certificate in it");
+            }
+        } catch (IOException | CertificateException e) {
+            problems.add(t.value("cert-file").orElseThrow(), t.child("cert-file"),
+                    e instanceof CertificateException ? "certificate file " + certFile + ": " + e.getMessage() : e.getMessage());
+            return Optional.empty();
+        }
+        try {
+            String pem = new String(TrustedFiles.read(keyFile, TrustedFiles.MAX_SECRET_BYTES * 4, true, "key file"),
+                    StandardCharsets.US_ASCII);
+            Matcher m = PKCS8_KEY.matcher(pem);
+            if (!m.find()) {
+                problems.add(t.value("key-file").orElseThrow(), t.child("key-file"), "key file " + keyFile + " holds no "
+                        + "PKCS#8 key (-----BEGIN PRIVATE KEY-----); convert one with: openssl pkcs8 -topk8 -nocrypt "
+                        + "-in KEY -out " + keyFile);
+                return Optional.empty();
+            }
+            PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(m.group(1)));
+            String algorithm = chain.get(0).getPublicKey().getAlgorithm();
+            return Optional.of(new TlsConfig.ClientCertificate(certFile.toString(), chain,
+                    KeyFactory.getInstance(algorithm).generatePrivate(spec)));
+        } catch (IOException e) {
+            problems.add(t.value("key-file").orElseThrow(), t.child("key-file"), e.getMessage());
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            problems.add(t.value("key-file").orElseThrow(), t.child("key-file"), "key file " + keyFile
+                    + " is not a key for the certificate of " + certFile + ": " + e.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    private static final Pattern PKCS8_KEY =
+            Pattern.compile("-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----");
 
     /** A secret's variable that is not set, and where it is expected. */
     private static String unset(String variable) {

@@ -1,5 +1,8 @@
 package io.galeralb.config;
 
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -10,10 +13,34 @@ import java.util.Optional;
  * @param mode   disabled, required (encrypted, any certificate), verify-ca (signed by the CA),
  *               verify-full (signed by the CA and naming the address connected to)
  * @param caFile where the CA came from, with its PEM text as read when the configuration was loaded
+ * @param clientCertificate the certificate and key galera-lb presents (for users that {@code REQUIRE X509})
  */
-public record TlsConfig(Mode mode, Optional<CaFile> caFile) {
+public record TlsConfig(Mode mode, Optional<CaFile> caFile, Optional<ClientCertificate> clientCertificate) {
 
-    public static final TlsConfig DISABLED = new TlsConfig(Mode.DISABLED, Optional.empty());
+    public static final TlsConfig DISABLED = new TlsConfig(Mode.DISABLED, Optional.empty(), Optional.empty());
+
+    /**
+     * A client certificate chain and its private key, parsed when the configuration was loaded.
+     *
+     * @param certFile where the chain came from (PEM)
+     * @param chain    the certificate first, then its issuers
+     * @param key      the private key (PKCS#8 PEM: {@code BEGIN PRIVATE KEY})
+     */
+    public record ClientCertificate(String certFile, List<X509Certificate> chain, PrivateKey key) {
+        public ClientCertificate {
+            Objects.requireNonNull(certFile, "certFile");
+            chain = List.copyOf(chain);
+            Objects.requireNonNull(key, "key");
+            if (chain.isEmpty()) {
+                throw new IllegalArgumentException("no certificate in " + certFile);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return certFile;
+        }
+    }
 
     /** A CA certificate file and its content (PEM), read at load and at each reload. */
     public record CaFile(String path, String pem) {
@@ -55,5 +82,6 @@ public record TlsConfig(Mode mode, Optional<CaFile> caFile) {
     public TlsConfig {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(caFile, "caFile");
+        Objects.requireNonNull(clientCertificate, "clientCertificate");
     }
 }

@@ -502,6 +502,51 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void healthTlsReadsItsCaAndClientCertificateAtLoadAndNamesWhatIsWrong(@TempDir Path dir) throws Exception {
+        // A self-signed certificate and its PKCS#8 key, and the same key in the older PKCS#1 form, by openssl.
+        Path cert = dir.resolve("client.pem");
+        Path key = dir.resolve("client-key.pem");
+        Path rsaKey = dir.resolve("client-rsa-key.pem");
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=t",
+                "-keyout", key.toString(), "-out", cert.toString());
+        run("openssl", "rsa", "-in", key.toString(), "-traditional", "-out", rsaKey.toString());
+        for (Path p : List.of(key, rsaKey)) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+        }
+        String tls = "      tls: { mode: verify-full, ca-file: %s, cert-file: %s, key-file: %s }\n";
+        GaleraLbConfig c = ConfigLoader.parse("t.yaml", WITH_PASSWORD.formatted("password-env: P\n"
+                + tls.formatted(cert, cert, key)), Map.of("P", "p"));
+        TlsConfig t = c.listeners().get("app").health().orElseThrow().tls();
+        assertThat(t.mode()).isEqualTo(TlsConfig.Mode.VERIFY_FULL);
+        assertThat(t.caFile().orElseThrow().pem()).startsWith("-----BEGIN CERTIFICATE-----");
+        assertThat(t.clientCertificate().orElseThrow().chain()).hasSize(1);
+
+        assertThat(messages(tls.formatted(cert, cert, rsaKey))).singleElement().asString()
+                .contains("holds no PKCS#8 key").contains("openssl pkcs8 -topk8 -nocrypt");
+        assertThat(messages("      tls: { mode: required, ca-file: " + cert + ", cert-file: " + cert + " }\n"))
+                .containsExactlyInAnyOrder("ca-file is used by mode verify-ca or verify-full only; this mode is required",
+                        "give cert-file and key-file together");
+        assertThat(messages("      tls: { ca-file: " + key + " }\n")).singleElement().asString()
+                .contains("holds no PEM certificate");
+    }
+
+    private static List<String> messages(String tlsLine) {
+        String yaml = WITH_PASSWORD.formatted("password-env: P\n" + tlsLine);
+        try {
+            ConfigLoader.parse("test.yaml", yaml, Map.of("P", "p"));
+        } catch (ConfigException e) {
+            return e.errors().stream().map(ConfigError::message).toList();
+        }
+        throw new AssertionError("expected the configuration to be rejected:\n" + yaml);
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(String.join(" ", command) + ":\n" + out).isZero();
+    }
+
+    @Test
     void aCidrContainsTheAddressesOfItsPrefixOnly() throws Exception {
         Cidr net = Cidr.parse("10.1.2.0/23");
         assertThat(net.contains(java.net.InetAddress.getByName("10.1.3.255"))).isTrue();

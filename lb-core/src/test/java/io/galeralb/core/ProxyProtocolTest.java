@@ -96,6 +96,25 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void aRetryToTheNextServerStartsWithItsOwnHeader() throws Exception {
+        try (TestBackend echo = TestBackend.echo();
+             ProxyHarness proxy = ProxyHarness.builder().server("refusing", ProxyHarness.closedPort(), SendProxy.V1)
+                     .server("s", echo.port(), SendProxy.V1).start()) {
+            // Ties go either way at random: 20 clients meet the refusing server first with odds of 1 - 2^-20.
+            for (int i = 0; i < 20; i++) {
+                try (Socket client = proxy.connect()) {
+                    client.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
+                    String expected = "PROXY TCP4 127.0.0.1 127.0.0.1 " + client.getLocalPort() + " "
+                            + proxy.address().getPort() + "\r\nping";
+                    assertThat(new String(readExactly(client.getInputStream(), expected.length()),
+                            StandardCharsets.US_ASCII)).as("one header, on the connection that succeeded").isEqualTo(expected);
+                }
+            }
+            assertThat(proxy.listener.pool().server("refusing").connectFailures()).isPositive();
+        }
+    }
+
+    @Test
     void aTrustedBalancersHeaderNamesTheClientPassedOnToTheServer() throws Exception {
         try (TestBackend echo = TestBackend.echo();
              ProxyHarness proxy = ProxyHarness.builder().server("s", echo.port(), SendProxy.V1)

@@ -2,7 +2,19 @@ package io.galeralb.health;
 
 import io.galeralb.config.TlsConfig;
 import java.util.Properties;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLException;
 
 /** health.tls as MariaDB Connector/J's options, for every connection galera-lb makes to a node itself. */
@@ -11,10 +23,48 @@ public final class DriverTls {
     private DriverTls() {
     }
 
-    /** Sets {@code sslMode} and, with a CA file, {@code serverSslCert} to its PEM text as loaded. */
+    /** A client certificate as the driver takes it: a PKCS#12 file, and the password that opens it. */
+    private record KeyStoreFile(String path, String password) {
+    }
+
+    /** One file per client certificate loaded; deleted when the process exits. */
+    private static final Map<TlsConfig.ClientCertificate, KeyStoreFile> KEY_STORES = new ConcurrentHashMap<>();
+
+    /**
+     * Sets {@code sslMode}; with a CA file, {@code serverSslCert} to its PEM text as loaded; with
+     * a client certificate, {@code keyStore}: Connector/J reads client keys only from a key store
+     * file, so one is written, readable by this user alone and locked with a random password
+     * that only this process holds.
+     */
     public static void apply(Properties properties, TlsConfig tls) {
         properties.setProperty("sslMode", tls.mode().driverMode());
         tls.caFile().ifPresent(ca -> properties.setProperty("serverSslCert", ca.pem()));
+        tls.clientCertificate().ifPresent(c -> {
+            KeyStoreFile ks = KEY_STORES.computeIfAbsent(c, DriverTls::write);
+            properties.setProperty("keyStore", ks.path());
+            properties.setProperty("keyStorePassword", ks.password());
+            properties.setProperty("keyStoreType", "PKCS12");
+        });
+    }
+
+    private static KeyStoreFile write(TlsConfig.ClientCertificate c) {
+        byte[] random = new byte[24];
+        new SecureRandom().nextBytes(random);
+        String password = Base64.getEncoder().encodeToString(random);
+        try {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry("galera-lb", c.key(), password.toCharArray(), c.chain().toArray(new Certificate[0]));
+            Path file = Files.createTempFile("galera-lb-client", ".p12",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            file.toFile().deleteOnExit();
+            try (OutputStream out = Files.newOutputStream(file)) {
+                ks.store(out, password.toCharArray());
+            }
+            return new KeyStoreFile(file.toString(), password);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot write the client certificate of " + c + " as a key store: " + e, e);
+        }
     }
 
     /**

@@ -71,6 +71,23 @@ class TlsClusterTest {
     }
 
     @Test
+    void aCheckUserThatRequiresX509PassesWithTheClientCertificateOnly() throws Exception {
+        GaleraCluster.execute(1, "CREATE USER IF NOT EXISTS 'checkx509'@'127.0.0.1' IDENTIFIED BY 'clustercheck' "
+                + "REQUIRE X509", "GRANT PROCESS, REPLICATION CLIENT ON *.* TO 'checkx509'@'127.0.0.1'");
+        String ca = "ca-file: " + GaleraCluster.tlsFile("ca.pem");
+        lb = GaleraLb.start(TestConfigs.parse(TestConfigs.clusterYaml(TestConfigs.freePort(),
+                "      tls: { mode: verify-full, " + ca + " }\n").replace("user: clustercheck", "user: checkx509")));
+        awaitAll(s -> !s.isUp() && s.downReason().contains("access denied for check user 'checkx509'"));
+        lb.close();
+
+        lb = GaleraLb.start(TestConfigs.parse(TestConfigs.clusterYaml(TestConfigs.freePort(),
+                "      tls: { mode: verify-full, " + ca + ", cert-file: " + GaleraCluster.tlsFile("client.pem")
+                        + ", key-file: " + GaleraCluster.tlsFile("client-key.pem") + " }\n")
+                .replace("user: clustercheck", "user: checkx509")));
+        awaitAll(Server::isUp);
+    }
+
+    @Test
     void aCheckWithoutTlsAWrongCaOrANameTheCertificateLacksSaysSo() throws Exception {
         requireTls();
         lb = start(TestConfigs.freePort(), "", "");
