@@ -106,7 +106,7 @@ class OpenFilesLimitClusterTest {
             assertThat(metrics).filteredOn(m -> m.name().equals("galera_lb_refused_total"))
                     .extracting(m -> m.labels().get("reason"), PrometheusText.Sample::value)
                     .containsExactlyInAnyOrder(tuple("no-server", 0.0), tuple("max-connections", 0.0),
-                            tuple("no-socket", 1.0));
+                            tuple("no-socket", 1.0), tuple("proxy-untrusted", 0.0), tuple("proxy-header", 0.0));
             assertThat(metrics).filteredOn(m -> m.name().equals("galera_lb_connect_failures_total"))
                     .hasSize(3).allSatisfy(m -> assertThat(m.value()).isZero());
         } finally {
