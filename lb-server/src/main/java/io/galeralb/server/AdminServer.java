@@ -82,6 +82,9 @@ final class AdminServer implements AutoCloseable {
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     /** How long GET /live waits for every I/O thread to run a task. */
     static final Duration LIVE_TIMEOUT = Duration.ofSeconds(2);
+    static final String OPENMETRICS = "application/openmetrics-text";
+    static final String OPENMETRICS_CONTENT_TYPE = OPENMETRICS + "; version=1.0.0; charset=utf-8";
+    static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     /** Requests waiting for a worker, reads (status, metrics) and changes (reload, states) apart. */
     static final int MAX_QUEUED_READS = 16;
     static final int MAX_QUEUED_CHANGES = 4;
@@ -266,18 +269,21 @@ final class AdminServer implements AutoCloseable {
                 return;
             }
             if (path.equals("/stats") || path.equals("/metrics")) {
-                if (!method.equals(HttpMethod.GET)) {
-                    notAllowed(ctx, "GET");
+                boolean head = method.equals(HttpMethod.HEAD);
+                if (!method.equals(HttpMethod.GET) && !head) {
+                    notAllowed(ctx, "GET, HEAD");
                     return;
                 }
                 boolean csv = path.equals("/stats");
-                CompletableFuture.supplyAsync(csv ? instance::stats : instance::scrape, reads)
+                String accept = req.headers().get(HttpHeaderNames.ACCEPT, "");
+                String contentType = csv ? "text/csv; charset=utf-8"
+                        : accept.contains(OPENMETRICS) ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
+                CompletableFuture.supplyAsync(() -> csv ? instance.stats() : instance.scrape(contentType), reads)
                         .whenComplete((text, failure) -> {
                             if (failure != null) {
                                 reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error(path + " failed: " + failure));
                             } else {
-                                replyText(ctx, text, csv ? "text/csv; charset=utf-8"
-                                        : "text/plain; version=0.0.4; charset=utf-8");
+                                replyText(ctx, text, contentType, head);
                             }
                         });
                 return;
@@ -456,10 +462,11 @@ final class AdminServer implements AutoCloseable {
             ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }
 
-        private static void replyText(ChannelHandlerContext ctx, String text, String contentType) {
+        /** 200 with {@code text}; to a HEAD request, its headers only. */
+        private static void replyText(ChannelHandlerContext ctx, String text, String contentType, boolean head) {
             byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                    Unpooled.wrappedBuffer(bytes));
+                    head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
             r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -319,10 +319,10 @@ final class Instance implements AutoCloseable {
         return sb.append('\n').toString();
     }
 
-    /** {@code GET /metrics}: Prometheus text. */
-    String scrape() {
+    /** {@code GET /metrics}: Prometheus text, or OpenMetrics when {@code contentType} is its. */
+    String scrape(String contentType) {
         lb.refreshMetrics();
-        return registry.scrape();
+        return registry.scrape(contentType);
     }
 
     private ReloadOutcome refused(String why) {

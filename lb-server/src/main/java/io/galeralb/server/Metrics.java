@@ -21,8 +21,10 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,9 +53,16 @@ final class Metrics {
     private final MultiGauge writer;
     private final MultiGauge writerChanges;
     private final MultiGauge writerLeaseEpoch;
+    /** A few buckets for check durations (a histogram per server, not Micrometer's 60-odd). */
+    private static final Duration[] CHECK_BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(25),
+            Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1), Duration.ofSeconds(5)};
 
     Metrics(MeterRegistry registry, Proxy proxy) {
         this.registry = registry;
+        // Micrometer's names that Prometheus's conventions reject (promtool check metrics): a unit
+        // abbreviated, and a gauge ending in _count. Their values come back under standard names.
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
+                || id.getName().equals("system.cpu.count")));
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -71,6 +80,24 @@ final class Metrics {
             Gauge.builder("galera.lb.io.thread.sessions", proxy, p -> p.sessionsOnIoThread(thread))
                     .tag("thread", String.valueOf(thread))
                     .description("sessions living on each I/O thread").register(registry);
+        }
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean os) {
+            // The names of Prometheus's own process collector.
+            FunctionCounter.builder("process.cpu.seconds", os, o -> o.getProcessCpuTime() / 1e9)
+                    .description("CPU time used by the process, user and system").register(registry);
+            Gauge.builder("process.open.fds", os, o -> o.getOpenFileDescriptorCount())
+                    .description("open file descriptors").register(registry);
+            Gauge.builder("process.max.fds", os, o -> o.getMaxFileDescriptorCount())
+                    .description("the process's limit on open file descriptors").register(registry);
+        }
+        Gauge.builder("system.cpus", Runtime.getRuntime(), r -> r.availableProcessors())
+                .description("processors the JVM may use").register(registry);
+        Gauge.builder("galera.lb.build.info", () -> 1).tags("version", Main.version(),
+                        "java", System.getProperty("java.version"),
+                        "transport", proxy.transport().name().toLowerCase(Locale.ROOT))
+                .description("1, labelled with galera-lb's version, the Java version and the transport").register(registry);
+        for (String result : new String[] {"applied", "refused"}) {
+            reloadCounter(result);
         }
         FunctionCounter.builder("galera.lb.io.busy.poll.idle", proxy, Proxy::busyPollIdleSeconds).baseUnit("seconds")
                 .description("time I/O threads spent busy polling without finding I/O (busy-poll)").register(registry);
@@ -96,8 +123,12 @@ final class Metrics {
     }
 
     void reload(boolean ok) {
-        Counter.builder("galera.lb.reloads").tag("result", ok ? "applied" : "refused")
-                .description("reloads, applied or refused").register(registry).increment();
+        reloadCounter(ok ? "applied" : "refused").increment();
+    }
+
+    private Counter reloadCounter(String result) {
+        return Counter.builder("galera.lb.reloads").tag("result", result)
+                .description("reloads, applied or refused").register(registry);
     }
 
     SessionObserver sessionObserver(String listener) {
@@ -114,7 +145,9 @@ final class Metrics {
     void checked(String listener, String server, CheckResult result, long nanos) {
         Timer.builder("galera.lb.check").tags("listener", listener, "server", server,
                         "result", result.kind().name().toLowerCase(Locale.ROOT))
-                .description("health check duration, by result").register(registry)
+                .description("health check duration, by result")
+                .serviceLevelObjectives(CHECK_BUCKETS)
+                .register(registry)
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
@@ -177,6 +210,8 @@ final class Metrics {
         return List.of(
                 Gauge.builder("galera.lb.listener.sessions.current", l, Listener::activeSessions).tags(tags)
                         .description("sessions open on the listener").register(registry),
+                Gauge.builder("galera.lb.listener.sessions.limit", l, x -> x.config().maxConnections()).tags(tags)
+                        .description("max-connections of the listener").register(registry),
                 refused(l, tags, "no-server", Listener::refusedNoServer),
                 refused(l, tags, "max-connections", Listener::refusedMaxConnections),
                 refused(l, tags, "no-socket", Listener::refusedNoSocket),
@@ -199,6 +234,8 @@ final class Metrics {
         return List.of(
                 Gauge.builder("galera.lb.sessions.current", s, Server::activeSessions).tags(tags)
                         .description("sessions attached to the server").register(registry),
+                Gauge.builder("galera.lb.server.weight", s, x -> x.config().weight()).tags(tags)
+                        .description("the server's weight").register(registry),
                 FunctionCounter.builder("galera.lb.sessions", s, Server::totalSessions).tags(tags)
                         .description("sessions sent to the server").register(registry),
                 FunctionCounter.builder("galera.lb.bytes.in", s, Server::bytesFromClients).tags(tags)

@@ -2,6 +2,7 @@ package io.galeralb.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.OutputStream;
@@ -77,6 +78,48 @@ class AdminApiClusterTest {
         cmd.setOut(new PrintWriter(new StringWriter()));
         cmd.setErr(new PrintWriter(err, true));
         return cmd.execute(args);
+    }
+
+    /** {@code promtool check metrics} on a scrape: its exit code and what it printed. */
+    private static String promtool(String scrape) throws Exception {
+        Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        try (var in = p.getOutputStream()) {
+            in.write(scrape.getBytes(StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("promtool check metrics:%n%s", out).isZero();
+        return out;
+    }
+
+    @Test
+    void metricsPassPromtoolInBothFormatsWithEveryCounterFromZero() throws Exception {
+        try (Connection c = DriverManager.getConnection(url)) {
+            GaleraCluster.nodeOf(c);
+        }
+        HttpResponse<String> text = call("GET", "/metrics", null, null);
+        assertThat(text.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+        System.out.println("== promtool check metrics: exit 0" + promtool(text.body()));
+        HttpResponse<String> open = http.send(HttpRequest.newBuilder(URI.create(admin + "/metrics"))
+                .header("Accept", "application/openmetrics-text").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(open.headers().firstValue("content-type")).hasValue(AdminServer.OPENMETRICS_CONTENT_TYPE);
+        assertThat(open.body()).endsWith("# EOF\n");
+        HttpResponse<String> head = call("HEAD", "/metrics", null, null);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+
+        List<PrometheusText.Sample> samples = PrometheusText.parse(text.body());
+        assertThat(samples).extracting(PrometheusText.Sample::name).contains("galera_lb_build_info",
+                "process_cpu_seconds_total", "process_open_fds", "process_max_fds", "system_cpus",
+                "galera_lb_server_weight", "galera_lb_listener_sessions_limit", "galera_lb_check_seconds_bucket");
+        assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_reloads_total"))
+                .extracting(m -> m.labels().get("result"), PrometheusText.Sample::value)
+                .containsExactlyInAnyOrder(tuple("applied", 0.0), tuple("refused", 0.0));
+        assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_refused_total"))
+                .extracting(m -> m.labels().get("reason")).as("a fixed set").containsOnly("no-server",
+                        "max-connections", "no-socket", "proxy-untrusted", "proxy-header");
+        assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_check_seconds_bucket")
+                        && m.labels().get("server").equals("node1") && m.labels().get("result").equals("pass"))
+                .as("a few buckets").hasSize(7);
     }
 
     @Test
