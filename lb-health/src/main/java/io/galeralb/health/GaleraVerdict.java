@@ -2,6 +2,7 @@ package io.galeralb.health;
 
 import io.galeralb.config.DonorPolicy;
 import io.galeralb.config.HealthConfig;
+import io.galeralb.health.CheckResult.Cause;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -34,36 +35,36 @@ public final class GaleraVerdict {
      */
     public static CheckResult evaluate(Map<String, String> values, HealthConfig config) {
         if (!values.containsKey("wsrep_local_state") || !values.containsKey("wsrep_cluster_status")) {
-            return CheckResult.refused("not a Galera node: the wsrep_% status variables do not exist");
+            return CheckResult.refused(Cause.NOT_GALERA, "not a Galera node: the wsrep_% status variables do not exist");
         }
         if (!"ON".equalsIgnoreCase(values.getOrDefault("wsrep_on", "ON"))) {
-            return CheckResult.refused("wsrep_on=OFF (replication disabled on this node)");
+            return CheckResult.refused(Cause.NOT_GALERA, "wsrep_on=OFF (replication disabled on this node)");
         }
         String clusterStatus = values.get("wsrep_cluster_status");
         if (!"Primary".equalsIgnoreCase(clusterStatus)) {
-            return CheckResult.refused("wsrep_cluster_status=" + clusterStatus + " (not in the Primary component)");
+            return CheckResult.refused(Cause.NON_PRIMARY, "wsrep_cluster_status=" + clusterStatus + " (not in the Primary component)");
         }
         if (!"ON".equalsIgnoreCase(values.get("wsrep_connected"))) {
-            return CheckResult.refused("wsrep_connected=" + values.get("wsrep_connected") + " (not connected to the cluster)");
+            return CheckResult.refused(Cause.NON_PRIMARY, "wsrep_connected=" + values.get("wsrep_connected") + " (not connected to the cluster)");
         }
         if (!"ON".equalsIgnoreCase(values.get("wsrep_ready"))) {
-            return CheckResult.refused("wsrep_ready=" + values.get("wsrep_ready") + " (not accepting queries)");
+            return CheckResult.refused(Cause.NOT_READY, "wsrep_ready=" + values.get("wsrep_ready") + " (not accepting queries)");
         }
         if ("ON".equalsIgnoreCase(values.get("wsrep_desync"))) {
-            return CheckResult.refused("wsrep_desync=ON (desynced by an operator), wsrep_local_state="
+            return CheckResult.refused(Cause.DESYNCED, "wsrep_desync=ON (desynced by an operator), wsrep_local_state="
                     + values.get("wsrep_local_state") + " (" + stateName(values.get("wsrep_local_state")) + ")");
         }
         String reject = values.getOrDefault("wsrep_reject_queries", "NONE");
         if (!"NONE".equalsIgnoreCase(reject)) {
-            return CheckResult.refused("wsrep_reject_queries=" + reject);
+            return CheckResult.refused(Cause.REJECTING_QUERIES, "wsrep_reject_queries=" + reject);
         }
         if ("ON".equalsIgnoreCase(values.get("read_only")) && !config.availableWhenReadOnly()) {
-            return CheckResult.refused("read_only=ON (available-when-read-only is false)");
+            return CheckResult.refused(Cause.READ_ONLY, "read_only=ON (available-when-read-only is false)");
         }
         if (config.maxRecvQueue().isPresent()) {
             long queue = parseLong(values.get("wsrep_local_recv_queue"));
             if (queue > config.maxRecvQueue().getAsInt()) {
-                return CheckResult.refused("wsrep_local_recv_queue=" + queue + " over max-recv-queue "
+                return CheckResult.refused(Cause.RECV_QUEUE, "wsrep_local_recv_queue=" + queue + " over max-recv-queue "
                         + config.maxRecvQueue().getAsInt());
             }
         }
@@ -71,20 +72,20 @@ public final class GaleraVerdict {
         String described = "wsrep_local_state=" + state + " (" + stateName(state) + ")";
         switch (state) {
             case "4":
-                return CheckResult.pass(described + ", cluster Primary, size " + values.get("wsrep_cluster_size"));
+                return CheckResult.pass(Cause.SYNCED, described + ", cluster Primary, size " + values.get("wsrep_cluster_size"));
             case "2":
                 if ("ON".equalsIgnoreCase(values.get("wsrep_sst_donor_rejects_queries"))) {
-                    return CheckResult.refused(described + ", wsrep_sst_donor_rejects_queries=ON");
+                    return CheckResult.refused(Cause.REJECTING_QUERIES, described + ", wsrep_sst_donor_rejects_queries=ON");
                 }
                 String method = values.getOrDefault("wsrep_sst_method", "rsync").toLowerCase(Locale.ROOT);
                 if (!BLOCKING_SST.contains(method)) {
-                    return CheckResult.pass(described + ", donating with wsrep_sst_method=" + method
+                    return CheckResult.pass(Cause.DONOR, described + ", donating with wsrep_sst_method=" + method
                             + ", which keeps it serving");
                 }
                 return CheckResult.donor(described + ", wsrep_sst_method=" + method + " (an SST by it blocks "
                         + "the donor's commits; an IST does not)");
             default:
-                return CheckResult.refused(described);
+                return CheckResult.refused(Cause.NOT_SYNCED, described);
         }
     }
 

@@ -57,12 +57,14 @@ abstract class JdbcCheck implements HealthCheck {
             close();
             if (aborted) {
                 aborted = false;
-                return CheckResult.unreachable("check timed out after " + Durations.format(config.timeout()));
+                return CheckResult.unreachable(CheckResult.Cause.TIMEOUT, "check timed out after "
+                        + Durations.format(config.timeout()));
             }
             if (isHostBlocked(e)) {
-                return CheckResult.refused(HOST_BLOCKED + " (" + firstLine(e.getMessage()) + ")");
+                return CheckResult.refused(CheckResult.Cause.HOST_BLOCKED, HOST_BLOCKED + " (" + firstLine(e.getMessage()) + ")");
             }
-            return CheckResult.unreachable(describe(e));
+            String reason = describe(e);
+            return CheckResult.unreachable(causeOf(e, reason), reason);
         }
     }
 
@@ -120,6 +122,17 @@ abstract class JdbcCheck implements HealthCheck {
         } catch (SQLException e) {
             return false;
         }
+    }
+
+    /** The cause of a failed connect or query, from what {@link #describe} made of it. */
+    private static CheckResult.Cause causeOf(SQLException e, String reason) {
+        if (reason.startsWith("TLS: ") || reason.startsWith("the node requires TLS")) {
+            return CheckResult.Cause.TLS;
+        }
+        if (reason.startsWith("access denied")) {
+            return CheckResult.Cause.AUTH;
+        }
+        return isTimeout(e) ? CheckResult.Cause.TIMEOUT : CheckResult.Cause.UNREACHABLE;
     }
 
     private static boolean isTimeout(Throwable e) {

@@ -134,7 +134,7 @@ public final class ListenerHealth implements AutoCloseable {
                 try (HealthCheck check = HealthCheck.create(config, s)) {
                     return check.run();
                 } catch (RuntimeException e) {
-                    return CheckResult.unreachable("the check failed: " + e);
+                    return CheckResult.unreachable(CheckResult.Cause.CHECK_ERROR, "the check failed: " + e);
                 }
             }, r -> {
                 Thread t = new Thread(r, "health-trial-" + s.name());
@@ -148,7 +148,7 @@ public final class ListenerHealth implements AutoCloseable {
             try {
                 results.put(e.getKey(), e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
             } catch (ExecutionException | TimeoutException x) {
-                results.put(e.getKey(), CheckResult.unreachable("no answer within "
+                results.put(e.getKey(), CheckResult.unreachable(CheckResult.Cause.TIMEOUT, "no answer within "
                         + Durations.format(config.timeout().multipliedBy(2))));
             }
         }
@@ -402,7 +402,7 @@ public final class ListenerHealth implements AutoCloseable {
                 r = check.run();
             } catch (RuntimeException e) {
                 crashed("in the check", e);
-                r = CheckResult.unreachable("the check failed: " + e);
+                r = CheckResult.unreachable(CheckResult.Cause.CHECK_ERROR, "the check failed: " + e);
             } finally {
                 guard.cancel(false);
             }

@@ -19,7 +19,7 @@ final class MysqlCheck extends JdbcCheck {
         try (Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT @@global.wait_timeout, @@global.interactive_timeout")) {
             rs.next();
-            return CheckResult.pass("answered").withTimeouts(rs.getString(1), rs.getString(2));
+            return CheckResult.pass(CheckResult.Cause.ANSWERED, "answered").withTimeouts(rs.getString(1), rs.getString(2));
         }
     }
 }

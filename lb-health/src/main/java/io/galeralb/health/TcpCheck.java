@@ -28,13 +28,13 @@ final class TcpCheck implements HealthCheck {
             }
             s.connect(new InetSocketAddress(server.address().host(), server.address().port()),
                     (int) Math.max(1, config.timeout().toMillis()));
-            return CheckResult.pass("TCP connect succeeded");
+            return CheckResult.pass(CheckResult.Cause.ANSWERED, "TCP connect succeeded");
         } catch (SocketTimeoutException e) {
-            return CheckResult.unreachable("TCP connect timed out after " + Durations.format(config.timeout()));
+            return CheckResult.unreachable(CheckResult.Cause.TIMEOUT, "TCP connect timed out after " + Durations.format(config.timeout()));
         } catch (ConnectException e) {
-            return CheckResult.unreachable("connection refused");
+            return CheckResult.unreachable(CheckResult.Cause.UNREACHABLE, "connection refused");
         } catch (IOException e) {
-            return CheckResult.unreachable(e.toString());
+            return CheckResult.unreachable(CheckResult.Cause.UNREACHABLE, e.toString());
         }
     }
 

@@ -110,7 +110,7 @@ class ListenerHealthTest {
         @Override
         public CheckResult run() {
             if (runs.incrementAndGet() == 1) {
-                return CheckResult.pass("fine");
+                return CheckResult.pass(CheckResult.Cause.ANSWERED, "fine");
             }
             throw new IllegalStateException("boom");
         }

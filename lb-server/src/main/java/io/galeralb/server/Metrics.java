@@ -102,10 +102,10 @@ final class Metrics {
         FunctionCounter.builder("galera.lb.io.busy.poll.idle", proxy, Proxy::busyPollIdleSeconds).baseUnit("seconds")
                 .description("time I/O threads spent busy polling without finding I/O (busy-poll)").register(registry);
         serverState = MultiGauge.builder("galera.lb.server.state")
-                .description("1 for each server, labelled with its state and the reason of its last check")
+                .description("1 for each server, labelled with its state and the cause of its last check's result")
                 .register(registry);
         writer = MultiGauge.builder("galera.lb.writer")
-                .description("balance: first listeners: 1 for the writer (server=\"\" and the reason while there is none)")
+                .description("balance: first listeners: 1 for the writer (0 with server=\"\" while there is none)")
                 .register(registry);
         writerChanges = MultiGauge.builder("galera.lb.writer.changes")
                 .description("balance: first listeners: times the writer changed since start").register(registry);
@@ -149,6 +149,11 @@ final class Metrics {
                 .serviceLevelObjectives(CHECK_BUCKETS)
                 .register(registry)
                 .record(nanos, TimeUnit.NANOSECONDS);
+        if (result.kind() != CheckResult.Kind.PASS) {
+            Counter.builder("galera.lb.check.failures").tags("listener", listener, "server", server,
+                            "reason", result.cause().label())
+                    .description("checks that did not pass, by cause").register(registry).increment();
+        }
     }
 
     void transition(Transition t) {
@@ -163,8 +168,8 @@ final class Metrics {
         List<MultiGauge.Row<?>> changeRows = new ArrayList<>();
         List<MultiGauge.Row<?>> epochRows = new ArrayList<>();
         writers.forEach((listener, w) -> {
-            writerRows.add(MultiGauge.Row.of(Tags.of("listener", listener, "server", w.writer().orElse(""),
-                    "reason", w.writer().isPresent() ? "" : w.noWriterReason()), w.writer().isPresent() ? 1 : 0));
+            writerRows.add(MultiGauge.Row.of(Tags.of("listener", listener, "server", w.writer().orElse("")),
+                    w.writer().isPresent() ? 1 : 0));
             changeRows.add(MultiGauge.Row.of(Tags.of("listener", listener), w.changes()));
             w.lease().ifPresent(l -> epochRows.add(MultiGauge.Row.of(Tags.of("listener", listener), l.epoch())));
         });
@@ -198,7 +203,8 @@ final class Metrics {
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         present.forEach((s, l) -> {
             ServerHealth h = health.getOrDefault(l.name(), new HashMap<>()).get(s.name());
-            String reason = h != null && h.lastResult() != null ? h.lastResult().reason() : s.downReason();
+            // A word of a fixed set, never the check's sentence (that is /status's): one series per state.
+            String reason = h != null && h.lastResult() != null ? h.lastResult().cause().label() : "no_check_yet";
             rows.add(MultiGauge.Row.of(Tags.of("listener", l.name(), "server", s.name(), "state", s.state(),
                     "reason", reason), 1));
         });
