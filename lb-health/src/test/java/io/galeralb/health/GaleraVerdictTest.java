@@ -49,6 +49,24 @@ class GaleraVerdictTest {
     }
 
     @Test
+    void eachRuleNamesItsCauseFromTheFixedSet() {
+        Map<String, Map.Entry<String, String>> cases = new java.util.LinkedHashMap<>();
+        cases.put("desynced", Map.entry("wsrep_desync", "ON"));
+        cases.put("non_primary", Map.entry("wsrep_cluster_status", "non-Primary"));
+        cases.put("not_ready", Map.entry("wsrep_ready", "OFF"));
+        cases.put("read_only", Map.entry("read_only", "ON"));
+        cases.put("rejecting_queries", Map.entry("wsrep_reject_queries", "ALL"));
+        cases.put("not_synced", Map.entry("wsrep_local_state", "1"));
+        cases.put("not_galera", Map.entry("wsrep_on", "OFF"));
+        cases.forEach((cause, change) -> {
+            Map<String, String> v = synced();
+            v.put(change.getKey(), change.getValue());
+            assertThat(verdict(v).cause().label()).as(change.toString()).isEqualTo(cause);
+        });
+        assertThat(verdict(synced()).cause()).isEqualTo(CheckResult.Cause.SYNCED);
+    }
+
+    @Test
     void aSyncedPrimaryNodePasses() {
         CheckResult r = verdict(synced());
         assertThat(r.kind()).isEqualTo(CheckResult.Kind.PASS);
