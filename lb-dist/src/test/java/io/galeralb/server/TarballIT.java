@@ -57,13 +57,18 @@ class TarballIT {
                       node1: { address: 127.0.0.1:%d }
                       node2: { address: 127.0.0.1:%d }
                       node3: { address: 127.0.0.1:%d }
+                  wrong-password:
+                    bind: 127.0.0.1:%d
+                    health: { type: galera, user: clustercheck, password-env: WRONG_PASSWORD, interval: 200ms }
+                    servers:
+                      node1: { address: 127.0.0.1:%d }
                 """.formatted(TestConfigs.freePort(), home.resolve("galera-lb.lock"), port, GaleraCluster.sqlPort(1),
-                GaleraCluster.sqlPort(2), GaleraCluster.sqlPort(3)));
+                GaleraCluster.sqlPort(2), GaleraCluster.sqlPort(3), TestConfigs.freePort(), GaleraCluster.sqlPort(1)));
         return conf;
     }
 
     private static final Map<String, String> ENV = Map.of("GALERA_LB_CHECK_PASSWORD", "clustercheck",
-            "GALERA_LB_JAVA_OPTS", "-Dio.netty.leakDetection.level=paranoid");
+            "WRONG_PASSWORD", "not-the-password", "GALERA_LB_JAVA_OPTS", "-Dio.netty.leakDetection.level=paranoid");
 
     private static void awaitSession(int port) {
         String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
@@ -115,10 +120,17 @@ class TarballIT {
             awaitSession(port);
             assertThat(Command.run(ENV, launcher.toString(), "status", "--config", conf.toString()).output())
                     .contains("listener app-cluster on 127.0.0.1:" + port);
+            // A check failing its login every 200 ms: failures go on after the transition is logged.
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("wrong-password/node1 DOWN"));
+            await().atMost(Duration.ofMinutes(1)).until(() -> Command.run(ENV, launcher.toString(), "status", "--json",
+                    "--config", conf.toString()).output().contains("access denied for check user"));
         } finally {
             assertThat(stop(lb)).as(Files.readString(log)).isZero();
         }
-        assertThat(Files.readString(log)).contains("galera-lb started").doesNotContain("LEAK: ");
+        String out = Files.readString(log);
+        assertThat(out).contains("galera-lb started").doesNotContain("LEAK: ");
+        assertThat(out.lines().filter(l -> l.contains("wrong-password/node1 DOWN"))).as("one transition line").hasSize(1);
+        assertThat(out).as("the driver's own line per failed login").doesNotContain("ErrorPacket");
     }
 
     /**
