@@ -15,9 +15,10 @@ import java.util.Optional;
  *                 such a failure takes a server out at once instead of counting toward {@code fall}
  * @param timeouts the node's idle timeouts, when the check read them
  * @param view     the node's view of the cluster, when a Galera check read it
+ * @param galera   the node's Galera status values, when a Galera check read them
  */
 public record CheckResult(Kind kind, Cause cause, String reason, boolean definite, Optional<NodeTimeouts> timeouts,
-                          Optional<ClusterView> view) {
+                          Optional<ClusterView> view, Optional<GaleraStatus> galera) {
 
     /** The three kinds of result. */
     public enum Kind { PASS, DONOR, FAIL }
@@ -63,25 +64,27 @@ public record CheckResult(Kind kind, Cause cause, String reason, boolean definit
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(view, "view");
+        Objects.requireNonNull(galera, "galera");
     }
 
     static CheckResult pass(Cause cause, String reason) {
-        return new CheckResult(Kind.PASS, cause, reason, true, Optional.empty(), Optional.empty());
+        return new CheckResult(Kind.PASS, cause, reason, true, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     /** A donor whose donation may block its commits (see {@link GaleraVerdict#BLOCKING_SST}). */
     static CheckResult donor(String reason) {
-        return new CheckResult(Kind.DONOR, Cause.DONOR, reason, true, Optional.empty(), Optional.empty());
+        return new CheckResult(Kind.DONOR, Cause.DONOR, reason, true, Optional.empty(), Optional.empty(),
+                Optional.empty());
     }
 
     /** The node answered with a state that must not serve. */
     static CheckResult refused(Cause cause, String reason) {
-        return new CheckResult(Kind.FAIL, cause, reason, true, Optional.empty(), Optional.empty());
+        return new CheckResult(Kind.FAIL, cause, reason, true, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     /** The node could not be asked: network failure, timeout, login failure. */
     static CheckResult unreachable(Cause cause, String reason) {
-        return new CheckResult(Kind.FAIL, cause, reason, false, Optional.empty(), Optional.empty());
+        return new CheckResult(Kind.FAIL, cause, reason, false, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     /** The same result, with the node's idle timeouts when both values parse. */
@@ -89,7 +92,7 @@ public record CheckResult(Kind kind, Cause cause, String reason, boolean definit
         try {
             return new CheckResult(kind, cause, reason, definite, Optional.of(new NodeTimeouts(
                     Duration.ofSeconds(Long.parseLong(waitTimeout.trim())),
-                    Duration.ofSeconds(Long.parseLong(interactiveTimeout.trim())))), view);
+                    Duration.ofSeconds(Long.parseLong(interactiveTimeout.trim())))), view, galera);
         } catch (RuntimeException e) {
             return this;
         }
@@ -97,7 +100,12 @@ public record CheckResult(Kind kind, Cause cause, String reason, boolean definit
 
     /** The same result, with the node's view of the cluster. */
     CheckResult withView(Optional<ClusterView> v) {
-        return new CheckResult(kind, cause, reason, definite, timeouts, v);
+        return new CheckResult(kind, cause, reason, definite, timeouts, v, galera);
+    }
+
+    /** The same result, with the node's Galera status values. */
+    CheckResult withGalera(Optional<GaleraStatus> g) {
+        return new CheckResult(kind, cause, reason, definite, timeouts, view, g);
     }
 
     /**
@@ -106,6 +114,6 @@ public record CheckResult(Kind kind, Cause cause, String reason, boolean definit
      * a view change seen by one check before the others counts toward fall only.
      */
     CheckResult disputed(String why) {
-        return new CheckResult(Kind.FAIL, Cause.STALE_VIEW, reason + "; " + why, false, timeouts, view);
+        return new CheckResult(Kind.FAIL, Cause.STALE_VIEW, reason + "; " + why, false, timeouts, view, galera);
     }
 }

@@ -24,7 +24,8 @@ final class GaleraCheck extends JdbcCheck {
     @Override
     CheckResult query(Connection c) throws SQLException {
         Map<String, String> values = StatusQuery.run(c, QUERY);
-        CheckResult r = GaleraVerdict.evaluate(values, config).withView(ClusterView.of(values));
+        CheckResult r = GaleraVerdict.evaluate(values, config).withView(ClusterView.of(values))
+                .withGalera(GaleraStatus.of(values));
         String wait = values.get("wait_timeout");
         String interactive = values.get("interactive_timeout");
         return wait != null && interactive != null ? r.withTimeouts(wait, interactive) : r;

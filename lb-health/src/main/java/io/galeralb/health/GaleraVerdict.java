@@ -16,7 +16,7 @@ public final class GaleraVerdict {
     /** Status variables read, lower case. */
     public static final Set<String> STATUS = Set.of("wsrep_ready", "wsrep_connected", "wsrep_cluster_status",
             "wsrep_local_state", "wsrep_local_state_comment", "wsrep_local_recv_queue", "wsrep_cluster_size",
-            ClusterView.STATE_UUID, ClusterView.CONF_ID);
+            ClusterView.STATE_UUID, ClusterView.CONF_ID, GaleraStatus.FLOW_CONTROL_PAUSED);
     /** Server variables read, lower case. */
     public static final Set<String> VARIABLES = Set.of("wsrep_on", "wsrep_desync", "wsrep_reject_queries",
             "wsrep_sst_donor_rejects_queries", "wsrep_sst_method", "read_only", "wait_timeout", "interactive_timeout");

@@ -51,7 +51,14 @@ final class Metrics {
     private final Map<Server, Timer> connectTimers = new ConcurrentHashMap<>();
     private final MultiGauge serverState;
     private final MultiGauge writer;
-    private final MultiGauge writerChanges;
+    /** Writer changes of each balance: first listener, read by its counter when scraped. */
+    private final Map<String, Long> writerChanges = new ConcurrentHashMap<>();
+    private final Map<String, Meter> writerChangeCounters = new HashMap<>();
+    private final MultiGauge lastChange;
+    private final MultiGauge wsrepLocalState;
+    private final MultiGauge wsrepClusterSize;
+    private final MultiGauge wsrepRecvQueue;
+    private final MultiGauge wsrepFlowControlPaused;
     private final MultiGauge writerLeaseEpoch;
     /** A few buckets for check durations (a histogram per server, not Micrometer's 60-odd). */
     private static final Duration[] CHECK_BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(25),
@@ -107,8 +114,18 @@ final class Metrics {
         writer = MultiGauge.builder("galera.lb.writer")
                 .description("balance: first listeners: 1 for the writer (0 with server=\"\" while there is none)")
                 .register(registry);
-        writerChanges = MultiGauge.builder("galera.lb.writer.changes")
-                .description("balance: first listeners: times the writer changed since start").register(registry);
+        lastChange = MultiGauge.builder("galera.lb.server.last.change").baseUnit("seconds")
+                .description("when each server last changed state (Unix time)").register(registry);
+        wsrepLocalState = MultiGauge.builder("galera.lb.node.wsrep.local.state")
+                .description("wsrep_local_state each node reported to its last Galera check (4 Synced, 2 Donor)")
+                .register(registry);
+        wsrepClusterSize = MultiGauge.builder("galera.lb.node.wsrep.cluster.size")
+                .description("wsrep_cluster_size each node reported to its last Galera check").register(registry);
+        wsrepRecvQueue = MultiGauge.builder("galera.lb.node.wsrep.local.recv.queue")
+                .description("wsrep_local_recv_queue each node reported to its last Galera check").register(registry);
+        wsrepFlowControlPaused = MultiGauge.builder("galera.lb.node.wsrep.flow.control.paused")
+                .description("wsrep_flow_control_paused each node reported to its last Galera check")
+                .register(registry);
         writerLeaseEpoch = MultiGauge.builder("galera.lb.writer.lease.epoch")
                 .description("balance: first listeners with writer-lease: the epoch of the lease last read")
                 .register(registry);
@@ -165,16 +182,25 @@ final class Metrics {
     synchronized void sync(List<Listener> listeners, Map<String, Map<String, ServerHealth>> health,
                            Map<String, WriterElection.State> writers) {
         List<MultiGauge.Row<?>> writerRows = new ArrayList<>();
-        List<MultiGauge.Row<?>> changeRows = new ArrayList<>();
         List<MultiGauge.Row<?>> epochRows = new ArrayList<>();
         writers.forEach((listener, w) -> {
             writerRows.add(MultiGauge.Row.of(Tags.of("listener", listener, "server", w.writer().orElse("")),
                     w.writer().isPresent() ? 1 : 0));
-            changeRows.add(MultiGauge.Row.of(Tags.of("listener", listener), w.changes()));
+            writerChanges.put(listener, w.changes());
+            writerChangeCounters.computeIfAbsent(listener, name -> FunctionCounter.builder("galera.lb.writer.changes",
+                            writerChanges, m -> m.getOrDefault(name, 0L)).tags("listener", name)
+                    .description("balance: first listeners: times the writer changed since start").register(registry));
             w.lease().ifPresent(l -> epochRows.add(MultiGauge.Row.of(Tags.of("listener", listener), l.epoch())));
         });
         writer.register(writerRows, true);
-        writerChanges.register(changeRows, true);
+        writerChangeCounters.keySet().removeIf(name -> {
+            boolean gone = !writers.containsKey(name);
+            if (gone) {
+                registry.remove(writerChangeCounters.get(name));
+                writerChanges.remove(name);
+            }
+            return gone;
+        });
         writerLeaseEpoch.register(epochRows, true);
         Map<Server, Listener> present = new IdentityHashMap<>();
         for (Listener l : listeners) {
@@ -201,14 +227,36 @@ final class Metrics {
             return gone;
         });
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        List<MultiGauge.Row<?>> changes = new ArrayList<>();
+        List<MultiGauge.Row<?>> localState = new ArrayList<>();
+        List<MultiGauge.Row<?>> clusterSize = new ArrayList<>();
+        List<MultiGauge.Row<?>> recvQueue = new ArrayList<>();
+        List<MultiGauge.Row<?>> flowControl = new ArrayList<>();
         present.forEach((s, l) -> {
             ServerHealth h = health.getOrDefault(l.name(), new HashMap<>()).get(s.name());
+            Tags tags = Tags.of("listener", l.name(), "server", s.name());
+            if (h != null && h.lastChange() != null) {
+                changes.add(MultiGauge.Row.of(tags, h.lastChange().toEpochMilli() / 1000.0));
+            }
+            if (h != null && h.lastResult() != null) {
+                h.lastResult().galera().ifPresent(g -> {
+                    localState.add(MultiGauge.Row.of(tags, g.localState()));
+                    clusterSize.add(MultiGauge.Row.of(tags, g.clusterSize()));
+                    recvQueue.add(MultiGauge.Row.of(tags, g.recvQueue()));
+                    flowControl.add(MultiGauge.Row.of(tags, g.flowControlPaused()));
+                });
+            }
             // A word of a fixed set, never the check's sentence (that is /status's): one series per state.
             String reason = h != null && h.lastResult() != null ? h.lastResult().cause().label() : "no_check_yet";
             rows.add(MultiGauge.Row.of(Tags.of("listener", l.name(), "server", s.name(), "state", s.state(),
                     "reason", reason), 1));
         });
         serverState.register(rows, true);
+        lastChange.register(changes, true);
+        wsrepLocalState.register(localState, true);
+        wsrepClusterSize.register(clusterSize, true);
+        wsrepRecvQueue.register(recvQueue, true);
+        wsrepFlowControlPaused.register(flowControl, true);
     }
 
     private List<Meter> listenerMeters(Listener l) {

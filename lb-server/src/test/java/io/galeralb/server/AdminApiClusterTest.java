@@ -133,6 +133,16 @@ class AdminApiClusterTest {
         assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_check_failures_total"))
                 .allSatisfy(m -> assertThat(causes).contains(m.labels().get("reason")))
                 .anySatisfy(m -> assertThat(m.labels()).containsEntry("server", "node2").containsEntry("reason", "desynced"));
+        assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_node_wsrep_local_state"))
+                .extracting(m -> m.labels().get("server"), PrometheusText.Sample::value).as("2: Donor/Desynced")
+                .containsExactlyInAnyOrder(tuple("node1", 4.0), tuple("node2", 2.0), tuple("node3", 4.0));
+        assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_node_wsrep_cluster_size"))
+                .extracting(PrometheusText.Sample::value).containsOnly(3.0).hasSize(3);
+        assertThat(samples).extracting(PrometheusText.Sample::name).contains("galera_lb_node_wsrep_local_recv_queue",
+                "galera_lb_node_wsrep_flow_control_paused");
+        assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_server_last_change_seconds")
+                        && m.labels().get("server").equals("node2"))
+                .singleElement().satisfies(m -> assertThat(m.value()).isGreaterThan(1.7e9));
         assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_check_seconds_bucket")
                         && m.labels().get("server").equals("node1") && m.labels().get("result").equals("pass"))
                 .as("a few buckets").hasSize(7);

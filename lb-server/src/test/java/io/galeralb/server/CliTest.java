@@ -412,7 +412,9 @@ class CliTest {
                     URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).contains("galera_lb_writer{listener=\"rw\",server=\"node3\"} 1.0")
-                    .contains("galera_lb_writer_lease_epoch{listener=\"rw\"} 2.0");
+                    .contains("galera_lb_writer_lease_epoch{listener=\"rw\"} 2.0")
+                    .contains("# TYPE galera_lb_writer_changes_total counter")
+                    .containsPattern("galera_lb_writer_changes_total\\{listener=\"rw\"} [1-9]");
         } finally {
             GaleraCluster.execute(1, "DROP TABLE IF EXISTS galera_lb." + table);
         }
