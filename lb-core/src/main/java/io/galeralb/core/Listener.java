@@ -124,14 +124,15 @@ public final class Listener {
                     protected void initChannel(SocketChannel ch) {
                         Listener owner = acceptor();
                         Snapshot now = owner.current.get();
+                        boolean acceptProxy = now.config().acceptProxy();
+                        if (acceptProxy && now.config().trustedProxies().stream()
+                                .noneMatch(n -> n.contains(ch.remoteAddress().getAddress()))) {
+                            owner.refusedProxyUntrusted(ch.remoteAddress());
+                            ch.close();
+                            return;
+                        }
                         Session session = new Session(owner, now.config(), now.pool(), ch);
-                        if (now.config().acceptProxy()) {
-                            InetSocketAddress from = ch.remoteAddress();
-                            if (now.config().trustedProxies().stream().noneMatch(n -> n.contains(from.getAddress()))) {
-                                owner.refusedProxyUntrusted(from);
-                                ch.close();
-                                return;
-                            }
+                        if (acceptProxy) {
                             ProxyHeaderReader.install(ch.pipeline(), owner, session);
                         }
                         ch.pipeline().addLast(new ClientSideHandler(owner, session));

@@ -158,7 +158,9 @@ final class Session {
             connectFailed(next, e);
             return;
         }
-        if (next.config().sendProxy() != SendProxy.OFF) {
+        // Read once: a reload may change the server's send-proxy while this connect is under way.
+        SendProxy header = next.config().sendProxy();
+        if (header != SendProxy.OFF) {
             // Only until the header is written (see connected): no per-packet work after that.
             ch.pipeline().addLast(HAProxyMessageEncoder.INSTANCE);
         }
@@ -173,10 +175,10 @@ final class Session {
             }
         });
         pendingConnect = connect;
-        connect.addListener((ChannelFutureListener) f -> connected(next, f, System.nanoTime() - started));
+        connect.addListener((ChannelFutureListener) f -> connected(next, header, f, System.nanoTime() - started));
     }
 
-    private void connected(Server picked, ChannelFuture f, long tookNanos) {
+    private void connected(Server picked, SendProxy header, ChannelFuture f, long tookNanos) {
         pendingConnect = null;
         if (!f.isSuccess()) {
             f.channel().close();
@@ -198,7 +200,6 @@ final class Session {
         }
         lastActivityNanos = System.nanoTime();
         scheduleIdleCheck(Math.min(listener.loops().settleNanos(), minIdle(config.timeouts())));
-        SendProxy header = picked.config().sendProxy();
         if (header != SendProxy.OFF) {
             backend.write(ProxyHeaders.of(header, clientAddress(), clientDestination()), backend.voidPromise());
             backend.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
