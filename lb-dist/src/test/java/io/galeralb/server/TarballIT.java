@@ -96,6 +96,7 @@ class TarballIT {
     void unpackedAnywhereItRunsItsDemoConfigurationFromBin() throws Exception {
         Path home = unpack();
         for (String f : List.of("bin/galera-lb", "conf/galera-lb.yaml", "systemd/galera-lb.service", "LICENSE",
+                "grafana/galera-lb-dashboard.json",
                 "README.md", "THIRD-PARTY.txt")) {
             assertThat(home.resolve(f)).as(f).isRegularFile();
         }
