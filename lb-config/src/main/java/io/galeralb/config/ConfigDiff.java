@@ -126,6 +126,9 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
         if (l.acceptProxy() != n.acceptProxy() || !l.trustedProxies().equals(n.trustedProxies())) {
             settings.add("accept-proxy");
         }
+        if (l.sessionLog() != n.sessionLog()) {
+            settings.add("session-log");
+        }
         return new ListenerChange(List.copyOf(sAdded), List.copyOf(sRemoved), List.copyOf(sChanged), List.copyOf(settings));
     }
 

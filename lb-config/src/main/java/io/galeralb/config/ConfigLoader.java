@@ -60,7 +60,7 @@ public final class ConfigLoader {
     private static final int MIN_TOKEN_LENGTH = 16;
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "failback",
-                    "writer-lease", "source", "send-proxy", "accept-proxy", "trusted-proxies", "servers");
+                    "writer-lease", "source", "send-proxy", "accept-proxy", "trusted-proxies", "session-log", "servers");
     private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle", "fin-timeout");
     private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority", "send-proxy");
     private static final Set<String> WRITER_LEASE_KEYS = Set.of("schema", "table", "user", "password",
@@ -85,6 +85,7 @@ public final class ConfigLoader {
     private static final Map<String, OnServerDown> ON_SERVER_DOWN =
             words(OnServerDown.values(), OnServerDown::yamlName);
     private static final Map<String, SendProxy> SEND_PROXY = words(SendProxy.values(), SendProxy::yamlName);
+    private static final Map<String, SessionLogMode> SESSION_LOG = words(SessionLogMode.values(), SessionLogMode::yamlName);
 
     /** What the loader needs from its surroundings: environment variables, and whether the file is private. */
     private record Context(Map<String, String> env, boolean ownerOnlyFile) {
@@ -293,6 +294,7 @@ public final class ConfigLoader {
         Optional<String> source = l.convert("source", ConfigLoader::sourceAddress);
         SendProxy sendProxy = l.word("send-proxy", SEND_PROXY, SendProxy.OFF);
         boolean acceptProxy = l.bool("accept-proxy", false);
+        SessionLogMode sessionLog = l.word("session-log", SESSION_LOG, SessionLogMode.OFF);
         List<Cidr> trustedProxies = l.list("trusted-proxies", Cidr::parse);
         if (acceptProxy && trustedProxies.isEmpty() && l.value("trusted-proxies").isEmpty()) {
             problems.add(l.keyNode("accept-proxy").orElseThrow(), l.child("trusted-proxies"), "accept-proxy takes a "
@@ -343,7 +345,7 @@ public final class ConfigLoader {
             return Optional.empty();
         }
         return Optional.of(new ListenerConfig(name, bind.get(), balance, maxConnections, timeouts, health,
-                onServerDown, failback, writerLease, servers, acceptProxy, trustedProxies));
+                onServerDown, failback, writerLease, servers, acceptProxy, trustedProxies, sessionLog));
     }
 
     /**

@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param acceptProxy    {@code accept-proxy}: every client connection starts with a PROXY header
  *                       (v1 or v2) from a load balancer in front, which names the real client
  * @param trustedProxies {@code trusted-proxies}: the only sources a header is accepted from
+ * @param sessionLog     {@code session-log}: a line per ended session, for all, none, or those not ended by a close
  */
 public record ListenerConfig(
         String name,
@@ -38,7 +39,8 @@ public record ListenerConfig(
         Optional<WriterLeaseConfig> writerLease,
         Map<String, ServerConfig> servers,
         boolean acceptProxy,
-        List<Cidr> trustedProxies) {
+        List<Cidr> trustedProxies,
+        SessionLogMode sessionLog) {
 
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
 
@@ -47,7 +49,7 @@ public record ListenerConfig(
                           Optional<HealthConfig> health, OnServerDown onServerDown, boolean failback,
                           Optional<WriterLeaseConfig> writerLease, Map<String, ServerConfig> servers) {
         this(name, bind, balance, maxConnections, timeouts, health, onServerDown, failback, writerLease, servers,
-                false, List.of());
+                false, List.of(), SessionLogMode.OFF);
     }
 
     /** The health check in force: the configured one, or a TCP connect when none is configured. */
@@ -71,6 +73,7 @@ public record ListenerConfig(
             throw new IllegalArgumentException("listener " + name + " has no servers");
         }
         trustedProxies = List.copyOf(trustedProxies);
+        Objects.requireNonNull(sessionLog, "sessionLog");
         if (acceptProxy && trustedProxies.isEmpty()) {
             throw new IllegalArgumentException("listener " + name + ": accept-proxy needs trusted-proxies");
         }

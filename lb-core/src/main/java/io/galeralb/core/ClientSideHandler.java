@@ -51,7 +51,7 @@ final class ClientSideHandler extends Relay {
         if (session.admit()) {
             session.connectNext();
         } else {
-            session.refuse(MysqlErrorPacket.TOO_MANY_CONNECTIONS, "galera-lb: too many connections to listener "
+            session.refuse(SessionEnd.REFUSED_MAX_CONNECTIONS, MysqlErrorPacket.TOO_MANY_CONNECTIONS, "galera-lb: too many connections to listener "
                     + listener.name() + " (max-connections " + listener.config().maxConnections() + ")");
         }
         ctx.fireChannelActive();

@@ -367,8 +367,9 @@ public final class Listener {
         return drained;
     }
 
-    /** Closes every session now. */
-    public void closeSessions() {
+    /** Closes every session now, for the session log's {@code why}. */
+    public void closeSessions(SessionEnd why) {
+        sessions.forEach(ch -> ch.attr(SessionEnd.FORCED).setIfAbsent(why));
         sessions.close().awaitUninterruptibly();
     }
 }

@@ -77,6 +77,7 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
+            session.inputEnded(ctx.channel() == session.client());
             Channel peer = peer();
             if (peer == null || !peer.isActive() || ((DuplexChannel) peer).isInputShutdown()) {
                 // Both directions have ended (or there is no one left to tell): close both sides

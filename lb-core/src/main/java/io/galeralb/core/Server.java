@@ -175,9 +175,10 @@ public final class Server {
         idleClosedByServer.increment();
     }
 
-    /** Closes every session attached to this server now; returns how many there were. */
-    public int closeSessions() {
+    /** Closes every session attached to this server now, for the session log's {@code why}; returns how many. */
+    public int closeSessions(SessionEnd why) {
         int n = sessions.size();
+        sessions.forEach(ch -> ch.attr(SessionEnd.FORCED).setIfAbsent(why));
         sessions.close();
         return n;
     }

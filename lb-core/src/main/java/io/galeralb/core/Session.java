@@ -75,6 +75,11 @@ final class Session {
     /** The client and the address it connected to, as a PROXY header from a trusted balancer named them; else null. */
     private InetSocketAddress proxiedClient;
     private InetSocketAddress proxiedDestination;
+    /** For the session log: why it ended (null while it runs), its connect time, its bytes each way. */
+    private SessionEnd end;
+    private long connectNanos = -1;
+    private long bytesFromClient;
+    private long bytesToClient;
 
     Session(Listener listener, ListenerConfig config, ServerPool pool, Channel client) {
         this.listener = listener;
@@ -135,7 +140,8 @@ final class Session {
             }
             String servers = String.join(", ", failures);
             String what = pool.balance() == Balance.FIRST ? "no writer available" : "no available server";
-            refuse(MysqlErrorPacket.NO_SERVER, "galera-lb: " + what + " for listener " + config.name()
+            refuse(SessionEnd.REFUSED_NO_SERVER, MysqlErrorPacket.NO_SERVER, "galera-lb: " + what + " for listener "
+                    + config.name()
                     + " (" + servers + ")");
             listener.refusedNoServer(what + " (" + servers + ")");
             return;
@@ -150,7 +156,8 @@ final class Session {
             if (exhausted.isPresent()) {
                 // galera-lb's own limit, not the server's fault: any other server would fail alike.
                 next.release();
-                refuse(MysqlErrorPacket.NO_SERVER, "galera-lb: cannot open a socket for listener " + config.name()
+                refuse(SessionEnd.REFUSED_NO_SOCKET, MysqlErrorPacket.NO_SERVER, "galera-lb: cannot open a socket for "
+                        + "listener " + config.name()
                         + ": " + exhausted.get());
                 listener.refusedNoSocket("cannot open a socket: " + exhausted.get());
                 return;
@@ -191,6 +198,7 @@ final class Session {
         }
         server = picked;
         backend = f.channel();
+        connectNanos = tookNanos;
         listener.observer().connected(picked, tookNanos);
         picked.track(client);
         backend.closeFuture().addListener(cf -> picked.release());
@@ -254,6 +262,7 @@ final class Session {
     /** Called by the relay for every read from the client. */
     void clientActivity(int bytes) {
         lastActivityNanos = System.nanoTime();
+        bytesFromClient += bytes;
         awaitingServer = true;
         if (server != null) {
             server.countFromClient(bytes);
@@ -263,16 +272,23 @@ final class Session {
     /** Called by the relay for every read from the server. */
     void serverActivity(int bytes) {
         lastActivityNanos = System.nanoTime();
+        bytesToClient += bytes;
         awaitingServer = false;
         server.countToClient(bytes);
     }
 
-    /** The client is gone: stop connecting, close the server side. */
+    /** The client is gone: stop connecting, close the server side, write the session log line. */
     void clientClosed() {
         if (ended) {
             return;
         }
         ended = true;
+        SessionEnd why = client.attr(SessionEnd.FORCED).get();
+        if (why == null) {
+            why = end != null ? end : SessionEnd.CLIENT_CLOSED;
+        }
+        SessionLog.ended(config.sessionLog(), config.name(), clientAddress(), server, connectNanos,
+                System.nanoTime() - acceptedNanos, bytesFromClient, bytesToClient, why);
         releaseHeld();
         if (pendingConnect != null) {
             pendingConnect.cancel(false);
@@ -289,7 +305,8 @@ final class Session {
         }
     }
 
-    void refuse(int code, String message) {
+    void refuse(SessionEnd why, int code, String message) {
+        end = why;
         releaseHeld();
         client.writeAndFlush(MysqlErrorPacket.create(client.alloc(), code, message))
                 .addListener(ChannelFutureListener.CLOSE);
@@ -333,6 +350,7 @@ final class Session {
                 log.debug("{}: closing half-closed session {} -> {}: fin-timeout {} reached", config.name(),
                         clientAddress(), server, Durations.format(t.fin()));
                 listener.countFinTimeout();
+                end = SessionEnd.FIN_TIMEOUT;
                 client.close();
             } else {
                 scheduleIdleCheck(fin - idle);
@@ -344,6 +362,7 @@ final class Session {
             log.debug("{}: closing session {} -> {}: {} {} reached", config.name(), clientAddress(),
                     server, awaitingServer ? "server-idle" : "client-idle",
                     awaitingServer ? t.serverIdle() : t.clientIdle());
+            end = awaitingServer ? SessionEnd.SERVER_IDLE : SessionEnd.CLIENT_IDLE;
             client.close();
             return;
         }
@@ -432,7 +451,19 @@ final class Session {
      * The server closed the connection: count it if the session was waiting for its client (idle),
      * not when the client had ended its side first.
      */
+    /** One side ended its stream: the first to end closed the session, unless galera-lb ends it otherwise. */
+    void inputEnded(boolean byClient) {
+        if (end == null && !ended) {
+            end = byClient || awaitingServer ? SessionEnd.CLIENT_CLOSED : SessionEnd.SERVER_CLOSED;
+        }
+    }
+
     void serverClosed() {
+        if (end == null && !ended) {
+            // After the client's last request (a COM_QUIT, then MySQL closes), the client ended it;
+            // while the client waited for nothing (KILL, wait_timeout, a node going away), the server.
+            end = awaitingServer ? SessionEnd.CLIENT_CLOSED : SessionEnd.SERVER_CLOSED;
+        }
         if (!awaitingServer && client.isActive() && !((DuplexChannel) client).isInputShutdown() && server != null) {
             server.countIdleClosedByServer();
         }

@@ -8,6 +8,7 @@ import io.galeralb.config.IdleTimeout;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.OnServerDown;
 import io.galeralb.config.SendProxy;
+import io.galeralb.config.SessionLogMode;
 import io.galeralb.config.ServerConfig;
 import io.galeralb.config.Timeouts;
 import java.io.IOException;
@@ -52,7 +53,7 @@ final class ProxyHarness implements AutoCloseable {
     @Override
     public void close() {
         listener.stopAccepting();
-        listener.closeSessions();
+        listener.closeSessions(SessionEnd.SHUTDOWN);
         proxy.close();
     }
 
@@ -141,7 +142,7 @@ final class ProxyHarness implements AutoCloseable {
         ProxyHarness start() throws ListenerBindException {
             ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", port > 0 ? port : closedPort()), balance,
                     maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(), servers,
-                    !trustedProxies.isEmpty(), trustedProxies);
+                    !trustedProxies.isEmpty(), trustedProxies, SessionLogMode.OFF);
             return new ProxyHarness(config, transport, settle,
                     busyPoll != null ? busyPoll : BusyPoll.start(GaleraLbConfig.DEFAULT_BUSY_POLL));
         }

@@ -64,7 +64,7 @@ class ServerStateTest {
             Socket onA = first == 'a' ? c1 : c2;
             Socket onB = first == 'a' ? c2 : c1;
 
-            assertThat(proxy.listener.pool().server("a").closeSessions()).isEqualTo(1);
+            assertThat(proxy.listener.pool().server("a").closeSessions(SessionEnd.SERVER_DOWN)).isEqualTo(1);
             assertThat(onA.getInputStream().read()).isEqualTo(-1);
             onB.getOutputStream().write('x');
             await().until(() -> proxy.listener.activeSessions() == 1);

@@ -52,6 +52,7 @@ class TarballIT {
                 listeners:
                   app-cluster:
                     bind: 127.0.0.1:%d
+                    session-log: on
                     health: { type: galera, user: clustercheck, password-env: GALERA_LB_CHECK_PASSWORD, interval: 500ms }
                     servers:
                       node1: { address: 127.0.0.1:%d }
@@ -132,6 +133,63 @@ class TarballIT {
         assertThat(out).contains("galera-lb started").doesNotContain("LEAK: ");
         assertThat(out.lines().filter(l -> l.contains("wrong-password/node1 DOWN"))).as("one transition line").hasSize(1);
         assertThat(out).as("the driver's own line per failed login").doesNotContain("ErrorPacket");
+    }
+
+    /**
+     * The shipped logback files: JSON lines with the session log's fields as key-value pairs, and
+     * syslog with the session log on facility LOCAL0 (a UDP socket on port 514 stands for rsyslog).
+     */
+    @Test
+    void theShippedJsonAndSyslogConfigurationsCarryTheSessionLog() throws Exception {
+        Path home = unpack();
+        for (String f : List.of("logback/logback-json.xml", "logback/logback-syslog.xml")) {
+            assertThat(home.resolve(f)).as(f).isRegularFile();
+        }
+        int port = TestConfigs.freePort();
+        Path conf = demoConfig(home, port);
+
+        Path log = dir.resolve("json.log");
+        Process json = startWith(home, conf, "logback/logback-json.xml", log);
+        try {
+            awaitSession(port);
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(log).contains("\"end\":\"client_closed\""));
+        } finally {
+            assertThat(stop(json)).as(Files.readString(log)).isZero();
+        }
+        List<String> lines = Files.readAllLines(log).stream().filter(l -> !l.isBlank()).toList();
+        assertThat(lines).isNotEmpty();
+        for (String line : lines) {
+            assertThat(com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(line)).as(line).containsKey("message");
+        }
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"loggerName\":\"galera-lb.session\"")
+                .contains("\"listener\":\"app-cluster\"").contains("\"end\":\"client_closed\""));
+
+        try (java.net.DatagramSocket syslog = new java.net.DatagramSocket(514, java.net.InetAddress.getLoopbackAddress())) {
+            syslog.setSoTimeout(30_000);
+            Process sys = startWith(home, conf, "logback/logback-syslog.xml", dir.resolve("syslog.log"));
+            try {
+                awaitSession(port);
+                java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[4096], 4096);
+                String got;
+                do {
+                    syslog.receive(p);
+                    got = new String(p.getData(), 0, p.getLength(), java.nio.charset.StandardCharsets.UTF_8);
+                } while (!got.contains("end=client_closed"));
+                // PRI 134: facility LOCAL0 (16), severity informational (6).
+                assertThat(got).startsWith("<134>").contains("galera-lb[").contains("app-cluster 127.0.0.1:");
+            } finally {
+                assertThat(stop(sys)).isZero();
+            }
+        }
+    }
+
+    private Process startWith(Path home, Path conf, String logback, Path log) throws java.io.IOException {
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/galera-lb").toString(), "run", "--config", conf.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(ENV);
+        pb.environment().put("GALERA_LB_JAVA_OPTS", "-Dio.netty.leakDetection.level=paranoid -Dlogback.configurationFile="
+                + home.resolve(logback));
+        return pb.start();
     }
 
     /**

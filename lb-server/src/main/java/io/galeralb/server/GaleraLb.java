@@ -15,6 +15,7 @@ import io.galeralb.core.OpenFiles;
 import io.galeralb.core.Proxy;
 import io.galeralb.core.Server;
 import io.galeralb.core.ServerPool;
+import io.galeralb.core.SessionEnd;
 import io.galeralb.core.Transport;
 import io.galeralb.health.CheckResult;
 import io.galeralb.health.ListenerHealth;
@@ -304,7 +305,7 @@ public final class GaleraLb implements AutoCloseable {
             log.info("{}/{}: takes no new sessions while it donates; its {} session(s) go on", listener.name(),
                     server.name(), server.activeSessions());
         } else if (listener.config().onServerDown() == OnServerDown.SHUTDOWN_SESSIONS) {
-            int closed = server.closeSessions();
+            int closed = server.closeSessions(SessionEnd.SERVER_DOWN);
             if (closed > 0) {
                 log.info("{}/{}: closed {} session(s) (on-server-down: shutdown-sessions)", listener.name(),
                         server.name(), closed);
@@ -351,7 +352,8 @@ public final class GaleraLb implements AutoCloseable {
             stopElection(name);
             gone.health().close();
             gone.listener().stopAccepting();
-            drainLater(next.drainTimeout(), () -> gone.listener().closeSessions(), "listener " + name);
+            drainLater(next.drainTimeout(), () -> gone.listener().closeSessions(SessionEnd.RELOAD_REMOVED),
+                    "listener " + name);
         }
         diff.listenersChanged().forEach((name, change) -> {
             Served s = served.get(name);
@@ -359,7 +361,8 @@ public final class GaleraLb implements AutoCloseable {
             List<Server> gone = s.listener().update(lc, NOT_CHECKED);
             s.health().update(lc.effectiveHealth(), lc.servers().values());
             for (Server g : gone) {
-                drainLater(next.drainTimeout(), g::closeSessions, "server " + name + "/" + g.name());
+                drainLater(next.drainTimeout(), () -> g.closeSessions(SessionEnd.RELOAD_REMOVED),
+                        "server " + name + "/" + g.name());
             }
         });
         served.putAll(opened);
@@ -413,7 +416,7 @@ public final class GaleraLb implements AutoCloseable {
             election.poke();
         }
         if (state == AdminState.MAINT && !keepSessions) {
-            int closed = s.closeSessions();
+            int closed = s.closeSessions(SessionEnd.MAINT);
             log.info("{}/{}: closed {} session(s) (maint)", listener, server, closed);
             return closed;
         }
@@ -588,7 +591,7 @@ public final class GaleraLb implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException(e);
         }
-        served.values().forEach(s -> s.listener().closeSessions());
+        served.values().forEach(s -> s.listener().closeSessions(SessionEnd.SHUTDOWN));
         proxy.close();
         log.info("galera-lb stopped");
     }

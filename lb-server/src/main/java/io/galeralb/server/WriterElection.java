@@ -7,6 +7,7 @@ import io.galeralb.config.WriterLeaseConfig;
 import io.galeralb.core.Listener;
 import io.galeralb.core.Server;
 import io.galeralb.core.ServerPool;
+import io.galeralb.core.SessionEnd;
 import io.galeralb.health.WriterLease;
 import io.galeralb.health.WriterLease.Lease;
 import java.time.Duration;
@@ -280,7 +281,7 @@ final class WriterElection implements AutoCloseable {
             log.info("{}: writer is {} ({})", name, writer.name(), reason);
             return;
         }
-        int closed = previous.closeSessions();
+        int closed = previous.closeSessions(SessionEnd.SWITCHOVER);
         log.info("{}: writer {} -> {} ({}); {} session(s) on {} closed", name, previous.name(), writer.name(), reason,
                 closed, previous.name());
     }
@@ -301,7 +302,7 @@ final class WriterElection implements AutoCloseable {
         }
         if (closeSessions && previous != null) {
             lastWriter = null;
-            int closed = previous.closeSessions();
+            int closed = previous.closeSessions(SessionEnd.SERVER_DOWN);
             log.warn("{}: no writer ({} session(s) on {} closed): {}", name, closed, previous.name(), reason);
         } else if (hadWriter && previous != null) {
             log.warn("{}: no writer for new sessions; the {} session(s) open on {} go on: {}", name,
@@ -367,7 +368,7 @@ final class WriterElection implements AutoCloseable {
                 }
                 int left = old.activeSessions();
                 if (left > 0) {
-                    int closed = old.closeSessions();
+                    int closed = old.closeSessions(SessionEnd.SWITCHOVER);
                     report.accept("timeout " + Durations.format(timeout) + " reached: closed " + closed
                             + " session(s) still open on " + old.name());
                 } else {
