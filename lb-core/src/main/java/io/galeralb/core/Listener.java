@@ -18,7 +18,9 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -76,6 +78,8 @@ public final class Listener {
     private final LongAdder refusedNoSocket = new LongAdder();
     private final LongAdder refusedMaxConnections = new LongAdder();
     private final LongAdder closedByFinTimeout = new LongAdder();
+    /** Sessions ended, by why (the session log's vocabulary), whether or not session-log is on. */
+    private final Map<SessionEnd, LongAdder> ended = new EnumMap<>(SessionEnd.class);
     private final LongAdder refusedProxyUntrusted = new LongAdder();
     private final LongAdder refusedProxyHeader = new LongAdder();
     private final LogLimit proxyUntrustedLog = new LogLimit(REFUSAL_LOG_INTERVAL);
@@ -89,6 +93,9 @@ public final class Listener {
     private volatile Listener successor;
 
     private Listener(ListenerConfig config, Transport transport, IoLoops loops) {
+        for (SessionEnd why : SessionEnd.values()) {
+            ended.put(why, new LongAdder());
+        }
         this.current = new AtomicReference<>(new Snapshot(config, new ServerPool(config.servers().values(),
                 config.balance())));
         this.transport = transport;
@@ -299,6 +306,15 @@ public final class Listener {
         if (n > 0) {
             log.warn("{}: {} connection(s) closed without a valid PROXY header (last from {}: {})", name(), n, from, why);
         }
+    }
+
+    void sessionEnded(SessionEnd why) {
+        ended.get(why).increment();
+    }
+
+    /** Sessions of this listener that ended for {@code why}. */
+    public long sessionsEnded(SessionEnd why) {
+        return ended.get(why).sum();
     }
 
     /** Connections closed because accept-proxy is on and they did not come from trusted-proxies. */

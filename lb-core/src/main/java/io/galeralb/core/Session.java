@@ -287,6 +287,7 @@ final class Session {
         if (why == null) {
             why = end != null ? end : SessionEnd.CLIENT_CLOSED;
         }
+        listener.sessionEnded(why);
         SessionLog.ended(config.sessionLog(), config.name(), clientAddress(), server, connectNanos,
                 System.nanoTime() - acceptedNanos, bytesFromClient, bytesToClient, why);
         releaseHeld();

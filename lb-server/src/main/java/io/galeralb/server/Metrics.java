@@ -3,6 +3,7 @@ package io.galeralb.server;
 import io.galeralb.core.Listener;
 import io.galeralb.core.Proxy;
 import io.galeralb.core.Server;
+import io.galeralb.core.SessionEnd;
 import io.galeralb.core.SessionObserver;
 import io.galeralb.health.CheckResult;
 import io.galeralb.health.ServerHealth;
@@ -261,7 +262,13 @@ final class Metrics {
 
     private List<Meter> listenerMeters(Listener l) {
         Tags tags = Tags.of("listener", l.name());
-        return List.of(
+        List<Meter> meters = new ArrayList<>();
+        for (SessionEnd why : SessionEnd.values()) {
+            meters.add(FunctionCounter.builder("galera.lb.sessions.ended", l, x -> x.sessionsEnded(why)).tags(tags)
+                    .tag("reason", why.label())
+                    .description("sessions ended, by why (the session log's vocabulary)").register(registry));
+        }
+        meters.addAll(List.of(
                 Gauge.builder("galera.lb.listener.sessions.current", l, Listener::activeSessions).tags(tags)
                         .description("sessions open on the listener").register(registry),
                 Gauge.builder("galera.lb.listener.sessions.limit", l, x -> x.config().maxConnections()).tags(tags)
@@ -273,7 +280,8 @@ final class Metrics {
                 refused(l, tags, "proxy-header", Listener::refusedProxyHeader),
                 FunctionCounter.builder("galera.lb.sessions.closed", l, Listener::closedByFinTimeout).tags(tags)
                         .tag("reason", "fin-timeout")
-                        .description("sessions galera-lb closed, by reason").register(registry));
+                        .description("sessions galera-lb closed, by reason").register(registry)));
+        return meters;
     }
 
     /** {@code galera_lb_refused_total{reason=...}} of one listener. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import io.galeralb.core.SessionEnd;
 import io.galeralb.health.CheckResult;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -122,6 +123,9 @@ class AdminApiClusterTest {
         assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_reloads_total"))
                 .extracting(m -> m.labels().get("result"), PrometheusText.Sample::value)
                 .containsExactlyInAnyOrder(tuple("applied", 0.0), tuple("refused", 0.0));
+        assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_sessions_ended_total"))
+                .as("every reason of the session log's vocabulary, from 0").hasSize(SessionEnd.values().length)
+                .anySatisfy(m -> assertThat(m.labels()).containsEntry("reason", "client_closed"));
         assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_refused_total"))
                 .extracting(m -> m.labels().get("reason")).as("a fixed set").containsOnly("no-server",
                         "max-connections", "no-socket", "proxy-untrusted", "proxy-header");

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import io.galeralb.core.AdminState;
+import io.galeralb.core.SessionEnd;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -147,5 +148,10 @@ class SessionLogClusterTest {
         assertThat(lines.stream().filter(l -> "idle".equals(l.get("listener")))).extracting(l -> l.get("end"))
                 .containsOnly("client_idle");
         System.out.println("== session log:\n" + String.join("\n", messages));
+        // Counted whether or not they are logged: the errors listener's closed session too.
+        assertThat(lb.listener("idle").sessionsEnded(SessionEnd.CLIENT_CLOSED)).isEqualTo(1);
+        assertThat(lb.listener("idle").sessionsEnded(SessionEnd.CLIENT_IDLE)).isEqualTo(1);
+        assertThat(lb.listener("app-cluster").sessionsEnded(SessionEnd.MAINT)).isEqualTo(1);
+        assertThat(lb.listener("app-cluster").sessionsEnded(SessionEnd.REFUSED_MAX_CONNECTIONS)).isEqualTo(1);
     }
 }
