@@ -1,7 +1,6 @@
 package io.galeralb.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,9 +8,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,17 +79,7 @@ class DebPackageIT {
 
         int port = TestConfigs.freePort();
         int admin = TestConfigs.freePort();
-        Files.writeString(CONFIG, """
-                admin: { bind: 127.0.0.1:%d }
-                listeners:
-                  app-cluster:
-                    bind: 127.0.0.1:%d
-                    health: { type: galera, user: clustercheck, password-env: GALERA_LB_CHECK_PASSWORD, interval: 500ms }
-                    servers:
-                      node1: { address: 127.0.0.1:%d }
-                      node2: { address: 127.0.0.1:%d }
-                      node3: { address: 127.0.0.1:%d }
-                """.formatted(admin, port, GaleraCluster.sqlPort(1), GaleraCluster.sqlPort(2), GaleraCluster.sqlPort(3)));
+        Files.writeString(CONFIG, PackagedConfig.yaml(admin, port, ""));
         Command withoutSecret = asServiceUser(Map.of(), "/usr/bin/galera-lb", "check");
         assertThat(withoutSecret.exitCode()).isEqualTo(3);
         assertThat(withoutSecret.output()).contains("environment variable GALERA_LB_CHECK_PASSWORD is not set; the "
@@ -106,12 +92,7 @@ class DebPackageIT {
                 .contains("OK: /etc/galera-lb/galera-lb.yaml: 1 listener(s), 3 server(s)");
         serviceLog = Files.createTempFile("galera-lb-deb", ".log");
         service = startAsTheUnitDoes(unitEnv, serviceLog);
-        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
-        await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> {
-            try (Connection c = DriverManager.getConnection(url)) {
-                return GaleraCluster.nodeOf(c).startsWith("node");
-            }
-        });
+        PackagedConfig.awaitSession(port);
         assertThat(Command.ok("ps", "-o", "user:20=,args=", "-p", Long.toString(service.pid())).output())
                 .as("JVM options from GALERA_LB_JAVA_OPTS").startsWith("galera-lb ")
                 .contains("-Dio.netty.leakDetection.level=paranoid");

@@ -1,15 +1,11 @@
 package io.galeralb.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -73,18 +69,8 @@ class ImageIT {
 
         // What a ConfigMap mounted on /etc/galera-lb would hold.
         int port = TestConfigs.freePort();
-        Files.writeString(root.resolve("etc/galera-lb/galera-lb.yaml"), """
-                admin: { bind: 127.0.0.1:%d }
-                listeners:
-                  app-cluster:
-                    bind: 127.0.0.1:%d
-                    health: { type: galera, user: clustercheck, password-env: GALERA_LB_CHECK_PASSWORD, interval: 500ms }
-                    servers:
-                      node1: { address: 127.0.0.1:%d }
-                      node2: { address: 127.0.0.1:%d }
-                      node3: { address: 127.0.0.1:%d }
-                """.formatted(TestConfigs.freePort(), port, GaleraCluster.sqlPort(1), GaleraCluster.sqlPort(2),
-                GaleraCluster.sqlPort(3)));
+        Files.writeString(root.resolve("etc/galera-lb/galera-lb.yaml"),
+                PackagedConfig.yaml(TestConfigs.freePort(), port, ""));
         Files.createDirectories(root.resolve("dev"));
         Files.createDirectories(root.resolve("proc"));
         // The image's environment and nothing else, as a container starts with; the tools that
@@ -105,12 +91,7 @@ class ImageIT {
         Path log = dir.resolve("run.log");
         Process lb = pb.redirectOutput(log.toFile()).start();
         try {
-            String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
-            await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> {
-                try (Connection c = DriverManager.getConnection(url)) {
-                    return GaleraCluster.nodeOf(c).startsWith("node");
-                }
-            });
+            PackagedConfig.awaitSession(port);
             assertThat(Command.ok("ps", "-o", "uid=", "-p", Long.toString(lb.pid())).output().strip()).isEqualTo("65532");
         } finally {
             Command.ok("kill", "-TERM", Long.toString(lb.pid()));

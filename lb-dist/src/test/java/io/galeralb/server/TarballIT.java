@@ -6,8 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,39 +44,21 @@ class TarballIT {
     /** A configuration in front of the local cluster, written into the unpacked conf/. */
     private static Path demoConfig(Path home, int port) throws IOException {
         Path conf = home.resolve("conf/demo.yaml");
-        Files.writeString(conf, """
-                admin: { bind: 127.0.0.1:%d }
-                lock-file: %s
-                listeners:
-                  app-cluster:
-                    bind: 127.0.0.1:%d
-                    session-log: on
-                    health: { type: galera, user: clustercheck, password-env: GALERA_LB_CHECK_PASSWORD, interval: 500ms }
-                    servers:
-                      node1: { address: 127.0.0.1:%d }
-                      node2: { address: 127.0.0.1:%d }
-                      node3: { address: 127.0.0.1:%d }
+        String yaml = PackagedConfig.yaml(TestConfigs.freePort(), port, """
                   wrong-password:
                     bind: 127.0.0.1:%d
                     health: { type: galera, user: clustercheck, password-env: WRONG_PASSWORD, interval: 200ms }
                     servers:
                       node1: { address: 127.0.0.1:%d }
-                """.formatted(TestConfigs.freePort(), home.resolve("galera-lb.lock"), port, GaleraCluster.sqlPort(1),
-                GaleraCluster.sqlPort(2), GaleraCluster.sqlPort(3), TestConfigs.freePort(), GaleraCluster.sqlPort(1)));
+                """.formatted(TestConfigs.freePort(), GaleraCluster.sqlPort(1)))
+                .replace("listeners:\n", "lock-file: " + home.resolve("galera-lb.lock") + "\nlisteners:\n")
+                .replace("    bind: 127.0.0.1:" + port + "\n", "    bind: 127.0.0.1:" + port + "\n    session-log: on\n");
+        Files.writeString(conf, yaml);
         return conf;
     }
 
     private static final Map<String, String> ENV = Map.of("GALERA_LB_CHECK_PASSWORD", "clustercheck",
             "WRONG_PASSWORD", "not-the-password", "GALERA_LB_JAVA_OPTS", "-Dio.netty.leakDetection.level=paranoid");
-
-    private static void awaitSession(int port) {
-        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
-        await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> {
-            try (Connection c = DriverManager.getConnection(url)) {
-                return GaleraCluster.nodeOf(c).startsWith("node");
-            }
-        });
-    }
 
     /** Sends SIGTERM to galera-lb's JVM, {@code p} or the one process under it (strace), and waits for {@code p}. */
     private static int stop(Process p) throws InterruptedException {
@@ -119,7 +99,7 @@ class TarballIT {
         pb.environment().putAll(ENV);
         Process lb = pb.start();
         try {
-            awaitSession(port);
+            PackagedConfig.awaitSession(port);
             assertThat(Command.run(ENV, launcher.toString(), "status", "--config", conf.toString()).output())
                     .contains("listener app-cluster on 127.0.0.1:" + port);
             // A check failing its login every 200 ms: failures go on after the transition is logged.
@@ -151,7 +131,7 @@ class TarballIT {
         Path log = dir.resolve("json.log");
         Process json = startWith(home, conf, "logback/logback-json.xml", log);
         try {
-            awaitSession(port);
+            PackagedConfig.awaitSession(port);
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(log).contains("\"end\":\"client_closed\""));
         } finally {
             assertThat(stop(json)).as(Files.readString(log)).isZero();
@@ -168,7 +148,7 @@ class TarballIT {
             syslog.setSoTimeout(30_000);
             Process sys = startWith(home, conf, "logback/logback-syslog.xml", dir.resolve("syslog.log"));
             try {
-                awaitSession(port);
+                PackagedConfig.awaitSession(port);
                 java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[4096], 4096);
                 String got;
                 do {
@@ -210,11 +190,11 @@ class TarballIT {
         pb.environment().putAll(ENV);
         Process traced = pb.start();
         try {
-            awaitSession(port);
+            PackagedConfig.awaitSession(port);
             Files.writeString(conf, Files.readString(conf).replace("interval: 500ms", "interval: 1s"));
             Command.ok("kill", "-HUP", Long.toString(jvm(traced)));
             await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("generation 2 applied"));
-            awaitSession(port);
+            PackagedConfig.awaitSession(port);
         } finally {
             assertThat(stop(traced)).as(Files.readString(log)).isZero();
         }
