@@ -117,7 +117,9 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof IOException) {
-            // Resets and broken pipes are how TCP sessions often end; not an operator's concern.
+            // Resets and broken pipes are how TCP sessions often end; not an operator's concern
+            // one by one, so counted (client or server abort), not logged.
+            session.aborted(ctx.channel() == session.client());
             log.debug("{}: {}", ctx.channel(), cause.toString());
         } else {
             log.warn("{}: closing session after unexpected error", ctx.channel(), cause);

@@ -37,11 +37,16 @@ public final class Server {
     private final LongAdder bytesToClients = new LongAdder();
     private final LongAdder connectFailures = new LongAdder();
     private final LongAdder hostBlocked = new LongAdder();
+    private final LongAdder clientAborts = new LongAdder();
+    private final LongAdder serverAborts = new LongAdder();
     /** What {@code client-idle: auto} means for this server; MySQL's default wait_timeout until it is read. */
     private volatile long autoClientIdleNanos = Timeouts.DEFAULT_IDLE.toNanos();
     private volatile boolean up = true;
     private volatile AdminState adminState = AdminState.READY;
     private volatile String downReason = "";
+    /** When it last went DOWN (System.nanoTime), and the DOWN time before that: guarded by this. */
+    private long downSinceNanos;
+    private long downNanos;
 
     /**
      * Resolves the server's host name once, here, so that no DNS lookup ever blocks an event
@@ -142,14 +147,39 @@ public final class Server {
         return adminState != AdminState.READY ? adminState.name() : up ? "UP" : "DOWN";
     }
 
-    public void markUp() {
+    public synchronized void markUp() {
+        if (!up) {
+            downNanos += System.nanoTime() - downSinceNanos;
+        }
         up = true;
         downReason = "";
     }
 
-    public void markDown(String reason) {
+    public synchronized void markDown(String reason) {
         downReason = Objects.requireNonNull(reason, "reason");
+        if (up) {
+            downSinceNanos = System.nanoTime();
+        }
         up = false;
+    }
+
+    /** How long it has been DOWN since it was added, in total (waiting for its first check counts). */
+    public synchronized Duration downtime() {
+        return Duration.ofNanos(downNanos + (up ? 0 : System.nanoTime() - downSinceNanos));
+    }
+
+    /** Sessions whose client reset its connection or failed with an I/O error (HAProxy's cli_abrt). */
+    public long clientAborts() {
+        return clientAborts.sum();
+    }
+
+    /** Sessions whose server connection was reset or failed with an I/O error (HAProxy's srv_abrt). */
+    public long serverAborts() {
+        return serverAborts.sum();
+    }
+
+    void countAbort(boolean byClient) {
+        (byClient ? clientAborts : serverAborts).increment();
     }
 
     /**

@@ -60,6 +60,7 @@ final class Session {
     private long lastActivityNanos;
     /** True while the client has sent bytes the server has not answered yet. */
     private boolean awaitingServer = true;
+    private boolean abortCounted;
     private ScheduledFuture<?> idleCheck;
     /** Client bytes read before the server connection was up; rare, see ClientSideHandler. */
     private List<ByteBuf> heldFromClient;
@@ -456,6 +457,14 @@ final class Session {
     void inputEnded(boolean byClient) {
         if (end == null && !ended) {
             end = byClient || awaitingServer ? SessionEnd.CLIENT_CLOSED : SessionEnd.SERVER_CLOSED;
+        }
+    }
+
+    /** One side's connection failed with an I/O error (a reset, mostly): counted once per session. */
+    void aborted(boolean byClient) {
+        if (!abortCounted && server != null) {
+            abortCounted = true;
+            server.countAbort(byClient);
         }
     }
 

@@ -540,4 +540,33 @@ class RelayTest {
             assertThat(client.getInputStream().readAllBytes()).isEqualTo(payload);
         }
     }
+
+    @Test
+    void aResetFromEitherSideIsCountedAsThatSidesAbortOncePerSession() throws Exception {
+        CompletableFuture<Void> clientGone = new CompletableFuture<>();
+        try (TestBackend backend = new TestBackend(s -> {
+            s.getOutputStream().write('!');
+            if (s.getInputStream().read() == 'R') {
+                s.setSoLinger(true, 0); // the server resets its connection
+                s.close();
+            } else {
+                clientGone.complete(null);
+            }
+        });
+             ProxyHarness proxy = ProxyHarness.builder().server("b", backend.port()).start()) {
+            Server server = proxy.listener.pool().servers().get(0);
+            try (Socket client = proxy.connect()) {
+                assertThat(client.getInputStream().read()).isEqualTo('!');
+                client.getOutputStream().write('R');
+                await().until(() -> server.serverAborts() == 1);
+            }
+            Socket client = proxy.connect();
+            assertThat(client.getInputStream().read()).isEqualTo('!');
+            client.setSoLinger(true, 0); // the client resets its connection
+            client.close();
+            clientGone.get(30, TimeUnit.SECONDS);
+            await().until(() -> server.clientAborts() == 1 && proxy.listener.activeSessions() == 0);
+            assertThat(server.serverAborts()).as("once per session").isEqualTo(1);
+        }
+    }
 }

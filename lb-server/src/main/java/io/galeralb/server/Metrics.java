@@ -310,6 +310,13 @@ final class Metrics {
                         .description("sessions the server refused with error 1129 (it blocks galera-lb's address)")
                         .register(registry),
                 FunctionCounter.builder("galera.lb.idle.closed.by.server", s, Server::idleClosedByServer).tags(tags)
-                        .description("sessions the server closed while they waited for their client").register(registry));
+                        .description("sessions the server closed while they waited for their client").register(registry),
+                FunctionCounter.builder("galera.lb.client.aborts", s, Server::clientAborts).tags(tags)
+                        .description("sessions whose client connection was reset or failed").register(registry),
+                FunctionCounter.builder("galera.lb.server.aborts", s, Server::serverAborts).tags(tags)
+                        .description("sessions whose server connection was reset or failed").register(registry),
+                FunctionCounter.builder("galera.lb.server.downtime", s, x -> x.downtime().toNanos() / 1e9)
+                        .baseUnit("seconds").tags(tags)
+                        .description("time the server's checks held it DOWN, in total").register(registry));
     }
 }
