@@ -92,7 +92,6 @@ public final class ConfigLoader {
     }
 
     private static final Duration ONE_MS = Duration.ofMillis(1);
-    private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     private static final Duration ONE_DAY = Duration.ofDays(1);
     /** A top-level {@code lock-file:} line, for files that are not valid YAML as a whole. */
@@ -236,7 +235,7 @@ public final class ConfigLoader {
         admin.ifPresent(a -> a.rejectUnknownKeys(ADMIN_KEYS));
         HostPort adminBind = admin.flatMap(a -> a.convert("bind", HostPort::parse)).orElse(GaleraLbConfig.DEFAULT_ADMIN_BIND);
         Optional<Secret> adminToken = admin.flatMap(a -> adminToken(a, context, problems));
-        if (!isLoopback(adminBind.host()) && adminToken.isEmpty()
+        if (!HostPort.isLoopback(adminBind.host()) && adminToken.isEmpty()
                 && admin.flatMap(a -> a.value("token-file").or(() -> a.value("token-env"))).isEmpty()) {
             problems.add(admin.flatMap(a -> a.value("bind")).orElse(top.node()), "admin.bind",
                     "the admin API on " + adminBind + " is reachable from other hosts: set admin.token-file "
@@ -385,7 +384,7 @@ public final class ConfigLoader {
     /** A literal IPv4 or IPv6 address (no port, no name): galera-lb binds it before connecting. */
     private static String sourceAddress(String text) {
         String t = text.strip();
-        if (!IPV4_LITERAL.matcher(t).matches() && !(t.contains(":") && t.matches("[0-9A-Fa-f:.]+"))) {
+        if (!HostPort.IPV4_LITERAL.matcher(t).matches() && !(t.contains(":") && t.matches("[0-9A-Fa-f:.]+"))) {
             throw new IllegalArgumentException("expected a local IP address such as 10.0.0.5 or fd00::5, got \"" + text + "\"");
         }
         try {
@@ -623,25 +622,6 @@ public final class ConfigLoader {
                     + " or auto, got " + text);
         }
         return t;
-    }
-
-    /**
-     * Whether {@code host} is a loopback address: {@code localhost} or a literal address in
-     * 127.0.0.0/8 or ::1. Any other name may resolve anywhere, so it is not.
-     */
-    static boolean isLoopback(String host) {
-        if (host.equalsIgnoreCase("localhost")) {
-            return true;
-        }
-        if (!IPV4_LITERAL.matcher(host).matches() && !host.contains(":")) {
-            return false;
-        }
-        try {
-            // A literal: parsed, never looked up.
-            return InetAddress.getByName(host).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
-        }
     }
 
     /**

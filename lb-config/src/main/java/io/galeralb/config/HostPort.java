@@ -1,5 +1,7 @@
 package io.galeralb.config;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -11,6 +13,7 @@ public record HostPort(String host, int port) {
 
     private static final Pattern HOST_NAME =
             Pattern.compile("(?i)[a-z0-9_]([a-z0-9_-]{0,62})(\\.[a-z0-9_]([a-z0-9_-]{0,62}))*\\.?");
+    static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final Pattern IPV6 = Pattern.compile("(?i)[0-9a-f:.]+(%[a-z0-9_.-]+)?");
 
     public HostPort {
@@ -71,6 +74,25 @@ public record HostPort(String host, int port) {
             throw new IllegalArgumentException("port " + port + " out of range 1-65535");
         }
         return new HostPort(host, port);
+    }
+
+    /**
+     * Whether {@code host} is a loopback address: {@code localhost} or a literal address in
+     * 127.0.0.0/8 or ::1. Any other name may resolve anywhere, so it is not.
+     */
+    public static boolean isLoopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (!IPV4_LITERAL.matcher(host).matches() && !host.contains(":")) {
+            return false;
+        }
+        try {
+            // A literal: parsed, never looked up.
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     /** True for the any-address hosts ({@code 0.0.0.0}, {@code ::}), which overlap every address. */

@@ -680,10 +680,10 @@ class ConfigLoaderTest {
     @Test
     void onlyLoopbackAddressesCountAsLoopbackNotNamesThatLookLikeThem() {
         for (String host : List.of("127.0.0.1", "127.8.9.10", "::1", "localhost")) {
-            assertThat(ConfigLoader.isLoopback(host)).as(host).isTrue();
+            assertThat(HostPort.isLoopback(host)).as(host).isTrue();
         }
         for (String host : List.of("127.example.invalid", "127.0.0.1.nip.io", "10.0.0.1", "0.0.0.0", "::", "db1")) {
-            assertThat(ConfigLoader.isLoopback(host)).as(host).isFalse();
+            assertThat(HostPort.isLoopback(host)).as(host).isFalse();
         }
         ConfigError e = single("admin: { bind: '127.example.invalid:9307' }\n" + WITH_PASSWORD.formatted("type: tcp"));
         assertThat(e.message()).contains("reachable from other hosts: set admin.token-file");

@@ -61,9 +61,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API: {@code GET /status}, {@code /live} and {@code /ready} (for probes),
- * {@code POST /reload},
- * {@code POST /servers/LISTENER/SERVER/state} and {@code POST /listeners/LISTENER/switchover}; the POSTs need the bearer token. A reload blocks
+ * The admin API: {@code GET /} (the status page), {@code /status}, {@code /stats},
+ * {@code /metrics}, {@code /live} and {@code /ready} (for probes); {@code POST /reload},
+ * {@code /servers/LISTENER/SERVER/state} and {@code /listeners/LISTENER/switchover}, which need
+ * the bearer token. On a loopback address it answers only requests whose {@code Host} is a
+ * loopback one, so that a web page cannot reach it through DNS rebinding. A reload blocks
  * (it checks new servers and binds new listeners), so it runs on its own thread, never on the
  * event loop; the answer is written when it is done. Anything malformed gets a 4xx and changes
  * nothing.
@@ -89,6 +91,15 @@ final class AdminServer implements AutoCloseable {
     static final int MAX_QUEUED_READS = 16;
     static final int MAX_QUEUED_CHANGES = 4;
 
+    /** The status page: static files, served as they are (everything it needs; no external assets). */
+    private static final Map<String, StaticFile> PAGE = Map.of(
+            "/", StaticFile.load("ui/index.html", "text/html; charset=utf-8"),
+            "/ui/status.js", StaticFile.load("ui/status.js", "text/javascript; charset=utf-8"),
+            "/ui/status.css", StaticFile.load("ui/status.css", "text/css; charset=utf-8"));
+    /** The page runs only its own script and talks only to this origin. */
+    static final String PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            + "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
     private final EventLoopGroup group;
     private final ExecutorService reads;
     private final ExecutorService changes;
@@ -110,6 +121,7 @@ final class AdminServer implements AutoCloseable {
         AtomicInteger open = new AtomicInteger();
         LogLimit refusedConnections = new LogLimit(Duration.ofSeconds(10));
         LogLimit unauthorized = new LogLimit(Duration.ofSeconds(10));
+        boolean loopbackOnly = HostPort.isLoopback(bind.host());
         ServerBootstrap sb = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -130,7 +142,7 @@ final class AdminServer implements AutoCloseable {
                         }
                         ch.closeFuture().addListener(c -> open.decrementAndGet());
                         ch.pipeline().addLast(new HttpServerCodec(), new Aggregator(),
-                                new Routes(instance, reads, changes, unauthorized));
+                                new Routes(instance, reads, changes, unauthorized, loopbackOnly));
                     }
                 });
         ChannelFuture f = sb.bind(new InetSocketAddress(bind.host(), bind.port())).awaitUninterruptibly();
@@ -159,6 +171,38 @@ final class AdminServer implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
+    /** A file of the status page, read once from the jar. */
+    private record StaticFile(byte[] bytes, String contentType) {
+        static StaticFile load(String resource, String contentType) {
+            try (var in = AdminServer.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new IllegalStateException("missing resource " + resource);
+                }
+                return new StaticFile(in.readAllBytes(), contentType);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read resource " + resource, e);
+            }
+        }
+    }
+
+    /**
+     * Whether a {@code Host} header names a loopback address ({@code localhost}, 127.0.0.0/8,
+     * {@code [::1]}), with or without a port. None at all (HTTP/1.0 tools) passes: a browser
+     * always sends one.
+     */
+    static boolean loopbackHost(String host) {
+        if (host == null) {
+            return true;
+        }
+        String h = host.trim();
+        if (h.startsWith("[")) {
+            int close = h.indexOf(']');
+            return close > 0 && HostPort.isLoopback(h.substring(1, close));
+        }
+        int colon = h.indexOf(':');
+        return HostPort.isLoopback(colon >= 0 ? h.substring(0, colon) : h);
+    }
+
     /** A body over the limit gets 413 and the connection is closed, whatever the client asked. */
     private static final class Aggregator extends HttpObjectAggregator {
         Aggregator() {
@@ -178,15 +222,18 @@ final class AdminServer implements AutoCloseable {
         private final ExecutorService reads;
         private final ExecutorService changes;
         private final LogLimit unauthorized;
+        private final boolean loopbackOnly;
         /** The one request this connection serves; anything after it is not read. */
         private boolean answered;
         private ScheduledFuture<?> deadline;
 
-        Routes(Instance instance, ExecutorService reads, ExecutorService changes, LogLimit unauthorized) {
+        Routes(Instance instance, ExecutorService reads, ExecutorService changes, LogLimit unauthorized,
+               boolean loopbackOnly) {
             this.instance = instance;
             this.reads = reads;
             this.changes = changes;
             this.unauthorized = unauthorized;
+            this.loopbackOnly = loopbackOnly;
         }
 
         @Override
@@ -228,6 +275,11 @@ final class AdminServer implements AutoCloseable {
                 reply(ctx, HttpResponseStatus.BAD_REQUEST, error("malformed request URI: " + e.getMessage()));
                 return;
             }
+            if (loopbackOnly && !loopbackHost(req.headers().get(HttpHeaderNames.HOST))) {
+                reply(ctx, HttpResponseStatus.MISDIRECTED_REQUEST, error("the admin API on a loopback address "
+                        + "answers requests for localhost or a loopback address only (Host header)"));
+                return;
+            }
             try {
                 route(ctx, req, path);
             } catch (RejectedExecutionException e) {
@@ -238,6 +290,16 @@ final class AdminServer implements AutoCloseable {
 
         private void route(ChannelHandlerContext ctx, FullHttpRequest req, String path) {
             HttpMethod method = req.method();
+            StaticFile page = PAGE.get(path);
+            if (page != null) {
+                boolean head = method.equals(HttpMethod.HEAD);
+                if (method.equals(HttpMethod.GET) || head) {
+                    replyPage(ctx, page, head);
+                } else {
+                    notAllowed(ctx, "GET, HEAD");
+                }
+                return;
+            }
             if (path.equals("/status")) {
                 if (method.equals(HttpMethod.GET)) {
                     // status() waits for a reload in progress: never on the event loop.
@@ -294,7 +356,7 @@ final class AdminServer implements AutoCloseable {
             boolean switchover = state.length == 4 && state[1].equals("listeners") && state[3].equals("switchover");
             if (!reload && !serverState && !switchover) {
                 reply(ctx, HttpResponseStatus.NOT_FOUND, error("no such endpoint: " + path
-                        + " (GET /status, /stats, /metrics, /live, /ready; POST /reload, /servers/LISTENER/SERVER/state, "
+                        + " (GET /, /status, /stats, /metrics, /live, /ready; POST /reload, /servers/LISTENER/SERVER/state, "
                         + "/listeners/LISTENER/switchover)"));
                 return;
             }
@@ -469,6 +531,21 @@ final class AdminServer implements AutoCloseable {
                     head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
             r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        /** A file of the status page, with headers that keep it to its own origin and uncached. */
+        private static void replyPage(ChannelHandlerContext ctx, StaticFile page, boolean head) {
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(page.bytes()));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, page.contentType());
+            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, page.bytes().length);
+            r.headers().set(HttpHeaderNames.CONTENT_SECURITY_POLICY, PAGE_POLICY);
+            r.headers().set("X-Content-Type-Options", "nosniff");
+            r.headers().set(HttpHeaderNames.X_FRAME_OPTIONS, "DENY");
+            r.headers().set("Referrer-Policy", "no-referrer");
+            r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }

@@ -16,7 +16,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -28,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -397,6 +397,15 @@ final class Instance implements AutoCloseable {
         return m;
     }
 
+    /** Whether the file on disk differs from the loaded one; empty when it cannot be read. */
+    private Optional<Boolean> reloadPending() {
+        try {
+            return Optional.of(!sha256(configFile).equals(sha256));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The process, its configuration, and every listener and server: {@code GET /status}. */
     synchronized Map<String, Object> status() {
         Map<String, Object> s = new LinkedHashMap<>();
@@ -407,6 +416,7 @@ final class Instance implements AutoCloseable {
         s.put("sha256", sha256);
         s.put("generation", generation);
         s.put("loaded", loadedAt.toString());
+        s.put("reload-pending", reloadPending().orElse(null));
         s.put("transport", lb.transport().name().toLowerCase(Locale.ROOT));
         s.put("io-threads", lb.ioThreads());
         s.put("busy-poll", Durations.format(lb.busyPoll()));
@@ -417,6 +427,7 @@ final class Instance implements AutoCloseable {
             lm.put("bind", l.config().bind().toString());
             lm.put("balance", l.config().balance().yamlName());
             lm.put("sessions", l.activeSessions());
+            lm.put("max-connections", l.config().maxConnections());
             lm.put("refused-no-server", l.refusedNoServer());
             lm.put("refused-max-connections", l.refusedMaxConnections());
             lm.put("refused-no-socket", l.refusedNoSocket());
@@ -442,6 +453,9 @@ final class Instance implements AutoCloseable {
                 sm.put("connect-failures", srv.connectFailures());
                 sm.put("host-blocked", srv.hostBlocked());
                 sm.put("idle-closed-by-server", srv.idleClosedByServer());
+                sm.put("client-aborts", srv.clientAborts());
+                sm.put("server-aborts", srv.serverAborts());
+                sm.put("downtime-seconds", srv.downtime().toSeconds());
                 sm.put("check-duration-ms", h != null && h.lastDuration() != null ? h.lastDuration().toMillis() : null);
                 servers.add(sm);
             }
@@ -467,9 +481,11 @@ final class Instance implements AutoCloseable {
         shutdown();
     }
 
+    /** The SHA-256 of a configuration file: a regular file of at most the loader's size limit. */
     static String sha256(Path file) throws IOException {
+        byte[] content = TrustedFiles.read(file, TrustedFiles.MAX_CONFIG_BYTES, false, "configuration file");
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }

@@ -3,7 +3,6 @@ package io.galeralb.server;
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -50,14 +49,10 @@ final class StatusCommand implements Callable<Integer> {
                 s.get("pid"), s.get("started"), s.get("transport"), s.get("io-threads"), s.get("busy-poll"));
         out.printf("config %s%n  sha256 %s, generation %s, loaded %s%n", s.get("config"), s.get("sha256"),
                 s.get("generation"), s.get("loaded"));
-        String onDisk;
-        try {
-            onDisk = Instance.sha256(Path.of((String) s.get("config")));
-        } catch (IOException e) {
-            onDisk = "unreadable";
-        }
-        if (!onDisk.equals(s.get("sha256"))) {
+        if (Boolean.TRUE.equals(s.get("reload-pending"))) {
             out.println("  the file on disk differs from the loaded configuration: reload pending");
+        } else if (s.get("reload-pending") == null) {
+            out.println("  the configuration file cannot be read: galera-lb could not reload it");
         }
         for (Object lo : (List<Object>) s.get("listeners")) {
             Map<String, Object> l = (Map<String, Object>) lo;

@@ -19,7 +19,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -58,12 +57,7 @@ class AdminApiClusterTest {
     void start() throws Exception {
         int port = TestConfigs.freePort();
         int adminPort = TestConfigs.freePort();
-        Path token = dir.resolve("admin.token");
-        Files.writeString(token, TOKEN + "\n");
-        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
-        yaml = TestConfigs.instanceYaml(port, adminPort, dir.resolve("lb.lock"))
-                .replace("admin: { bind: 127.0.0.1:" + adminPort + " }",
-                        "admin: { bind: 127.0.0.1:" + adminPort + ", token-file: " + token + " }");
+        yaml = TestConfigs.instanceYaml(port, adminPort, dir.resolve("lb.lock"), dir, TOKEN);
         file = dir.resolve("lb.yaml");
         Files.writeString(file, yaml);
         instance = Instance.start(file);
@@ -150,6 +144,11 @@ class AdminApiClusterTest {
         assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_check_seconds_bucket")
                         && m.labels().get("server").equals("node1") && m.labels().get("result").equals("pass"))
                 .as("a few buckets").hasSize(7);
+        assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_server_downtime_seconds_total")
+                        && m.labels().get("server").equals("node2"))
+                .singleElement().satisfies(m -> assertThat(m.value()).as("DOWN since the desync").isPositive());
+        assertThat(samples).filteredOn(m -> m.name().equals("galera_lb_client_aborts_total")
+                || m.name().equals("galera_lb_server_aborts_total")).as("per server, from 0").hasSize(6);
     }
 
     @Test
@@ -355,6 +354,51 @@ class AdminApiClusterTest {
 
         assertThat(call("POST", state, TOKEN, "{\"state\":\"drain\"}").statusCode()).isEqualTo(200);
         assertThat(stateOf("node1")).isEqualTo("DRAIN");
+    }
+
+    /** A raw HTTP/1.1 request with the given Host header: its status line and headers. */
+    private String rawGet(String path, String host) throws Exception {
+        URI u = URI.create(admin);
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void onLoopbackOnlyRequestsForALoopbackHostAreAnsweredSoDnsRebindingReadsNothing() throws Exception {
+        int port = URI.create(admin).getPort();
+        for (String host : List.of("attacker.example:" + port, "attacker.example", "10.0.0.1:" + port,
+                "127.0.0.1.nip.io:" + port)) {
+            assertThat(rawGet("/status", host)).as(host).startsWith("HTTP/1.1 421 ")
+                    .contains("answers requests for localhost or a loopback address only").doesNotContain("listeners");
+            assertThat(rawGet("/", host)).as(host).startsWith("HTTP/1.1 421 ");
+        }
+        for (String host : List.of("127.0.0.1:" + port, "localhost:" + port, "localhost", "[::1]:" + port)) {
+            assertThat(rawGet("/status", host)).as(host).startsWith("HTTP/1.1 200 ").contains("\"listeners\"");
+        }
+    }
+
+    @Test
+    void theStatusPageIsServedWithItsOwnFilesOnlyAndAPolicyThatKeepsItToThisOrigin() throws Exception {
+        HttpResponse<String> page = call("GET", "/", null, null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("content-type")).hasValue("text/html; charset=utf-8");
+        assertThat(page.headers().firstValue("content-security-policy")).hasValue(AdminServer.PAGE_POLICY);
+        assertThat(page.headers().firstValue("x-content-type-options")).hasValue("nosniff");
+        assertThat(page.headers().firstValue("x-frame-options")).hasValue("DENY");
+        assertThat(page.headers().firstValue("cache-control")).hasValue("no-store");
+        assertThat(page.body()).contains("<script src=\"/ui/status.js\"", "href=\"/ui/status.css\"")
+                .doesNotContain("http://", "https://");
+        for (String asset : List.of("/ui/status.js", "/ui/status.css")) {
+            HttpResponse<String> a = call("GET", asset, null, null);
+            assertThat(a.statusCode()).as(asset).isEqualTo(200);
+            assertThat(a.body()).as(asset + ": nothing from elsewhere").doesNotContain("http://", "https://");
+        }
+        assertThat(call("HEAD", "/", null, null).body()).isEmpty();
+        assertThat(call("POST", "/", TOKEN, "{}").statusCode()).isEqualTo(405);
+        assertThat(call("GET", "/ui/other.js", null, null).statusCode()).isEqualTo(404);
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -75,6 +76,23 @@ final class TestConfigs {
     static String instanceYaml(int port, int adminPort, Path lockFile) {
         return "admin: { bind: 127.0.0.1:" + adminPort + " }\nlock-file: " + lockFile + "\ndrain-timeout: 1s\n"
                 + clusterYaml(port);
+    }
+
+    /** As {@link #instanceYaml(int, int, Path)}, with an admin token: see {@link #withAdminToken}. */
+    static String instanceYaml(int port, int adminPort, Path lockFile, Path dir, String token) throws IOException {
+        return withAdminToken(instanceYaml(port, adminPort, lockFile), adminPort, dir, token);
+    }
+
+    /** {@code yaml} whose admin API on {@code adminPort} takes {@code token}, kept in a 0600 file in {@code dir}. */
+    static String withAdminToken(String yaml, int adminPort, Path dir, String token) throws IOException {
+        Path file = dir.resolve("admin.token");
+        Files.writeString(file, token + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        String admin = "admin: { bind: 127.0.0.1:" + adminPort + " }";
+        if (!yaml.contains(admin)) {
+            throw new IllegalArgumentException("no '" + admin + "' in the configuration");
+        }
+        return yaml.replace(admin, "admin: { bind: 127.0.0.1:" + adminPort + ", token-file: " + file + " }");
     }
 
     /** As {@link #clusterYaml(int)}, with extra lines in the health section (indented by the caller's text). */
