@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin API: {@code GET /} (the status page), {@code /status}, {@code /stats},
- * {@code /metrics}, {@code /live} and {@code /ready} (for probes); {@code POST /reload},
+ * {@code /metrics}, {@code /live} and {@code /ready} (for probes), {@code /health/LISTENER/SERVER}
+ * (clustercheck's answer); {@code POST /reload},
  * {@code /servers/LISTENER/SERVER/state} and {@code /listeners/LISTENER/switchover}, which need
  * the bearer token. On a loopback address it answers only requests whose {@code Host} is a
  * loopback one, so that a web page cannot reach it through DNS rebinding. A reload blocks
@@ -330,6 +331,28 @@ final class AdminServer implements AutoCloseable {
                 }
                 return;
             }
+            String[] health = path.split("/");
+            if (health.length == 4 && health[1].equals("health")) {
+                boolean head = method.equals(HttpMethod.HEAD);
+                if (!method.equals(HttpMethod.GET) && !head) {
+                    notAllowed(ctx, "GET, HEAD");
+                    return;
+                }
+                CompletableFuture.supplyAsync(() -> instance.lb().availability(health[2], health[3]), reads)
+                        .whenComplete((a, failure) -> {
+                            if (failure == null) {
+                                replyText(ctx, a.available() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                        a.reason() + "\n", "text/plain; charset=utf-8", head);
+                            } else if (failure.getCause() instanceof IllegalArgumentException e) {
+                                replyText(ctx, HttpResponseStatus.NOT_FOUND, e.getMessage() + "\n",
+                                        "text/plain; charset=utf-8", head);
+                            } else {
+                                replyText(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "health failed: " + failure
+                                        + "\n", "text/plain; charset=utf-8", head);
+                            }
+                        });
+                return;
+            }
             if (path.equals("/stats") || path.equals("/metrics")) {
                 boolean head = method.equals(HttpMethod.HEAD);
                 if (!method.equals(HttpMethod.GET) && !head) {
@@ -345,7 +368,7 @@ final class AdminServer implements AutoCloseable {
                             if (failure != null) {
                                 reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error(path + " failed: " + failure));
                             } else {
-                                replyText(ctx, text, contentType, head);
+                                replyText(ctx, HttpResponseStatus.OK, text, contentType, head);
                             }
                         });
                 return;
@@ -356,7 +379,7 @@ final class AdminServer implements AutoCloseable {
             boolean switchover = state.length == 4 && state[1].equals("listeners") && state[3].equals("switchover");
             if (!reload && !serverState && !switchover) {
                 reply(ctx, HttpResponseStatus.NOT_FOUND, error("no such endpoint: " + path
-                        + " (GET /, /status, /stats, /metrics, /live, /ready; POST /reload, /servers/LISTENER/SERVER/state, "
+                        + " (GET /, /status, /stats, /metrics, /live, /ready, /health/LISTENER/SERVER; POST /reload, /servers/LISTENER/SERVER/state, "
                         + "/listeners/LISTENER/switchover)"));
                 return;
             }
@@ -524,10 +547,11 @@ final class AdminServer implements AutoCloseable {
             ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }
 
-        /** 200 with {@code text}; to a HEAD request, its headers only. */
-        private static void replyText(ChannelHandlerContext ctx, String text, String contentType, boolean head) {
+        /** {@code text} with {@code status}; to a HEAD request, its headers only. */
+        private static void replyText(ChannelHandlerContext ctx, HttpResponseStatus status, String text,
+                                      String contentType, boolean head) {
             byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                     head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
             r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);

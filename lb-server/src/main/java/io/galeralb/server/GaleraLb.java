@@ -538,6 +538,34 @@ public final class GaleraLb implements AutoCloseable {
         return served(name).listener();
     }
 
+    /** Whether a server may take new sessions now, and why, in one line: {@code GET /health/L/S}. */
+    record Availability(boolean available, String reason) {
+    }
+
+    /**
+     * Percona clustercheck's question asked of galera-lb's verdict: may {@code server} of
+     * {@code listener} take new sessions now? For {@code balance: first}, only the writer may.
+     *
+     * @throws IllegalArgumentException for an unknown listener or server
+     */
+    public synchronized Availability availability(String listener, String server) {
+        Server s = server(listener(listener), server);
+        ServerHealth h = health(listener).snapshot().get(server);
+        String check = h != null && h.lastResult() != null ? h.lastResult().reason() : s.unavailableReason();
+        Optional<WriterElection.State> writer = writerState(listener);
+        if (writer.isPresent()) {
+            Optional<String> current = writer.get().writer();
+            if (current.filter(server::equals).isPresent()) {
+                return new Availability(true, server + " is the writer of " + listener + ": " + check);
+            }
+            return new Availability(false, server + " is not the writer of " + listener + " ("
+                    + current.map(w -> w + " is").orElse("there is none: " + writer.get().noWriterReason())
+                    + "); " + s.state() + ": " + check);
+        }
+        return new Availability(s.takesSessions(), listener + "/" + server + " " + s.state() + ": "
+                + (s.takesSessions() || s.adminState() == AdminState.READY ? check : s.unavailableReason()));
+    }
+
     /** The health of one listener's servers. */
     public synchronized ListenerHealth health(String listener) {
         return served(listener).health();

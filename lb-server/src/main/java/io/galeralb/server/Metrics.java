@@ -296,6 +296,8 @@ final class Metrics {
         return List.of(
                 Gauge.builder("galera.lb.sessions.current", s, Server::activeSessions).tags(tags)
                         .description("sessions attached to the server").register(registry),
+                Gauge.builder("galera.lb.sessions.max", s, Server::maxSessions).tags(tags)
+                        .description("the most sessions the server has had at once").register(registry),
                 Gauge.builder("galera.lb.server.weight", s, x -> x.config().weight()).tags(tags)
                         .description("the server's weight").register(registry),
                 FunctionCounter.builder("galera.lb.sessions", s, Server::totalSessions).tags(tags)

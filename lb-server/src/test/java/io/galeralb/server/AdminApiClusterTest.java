@@ -271,6 +271,7 @@ class AdminApiClusterTest {
             assertThat(metrics.statusCode()).isEqualTo(200);
             List<PrometheusText.Sample> samples = PrometheusText.parse(metrics.body());
             assertThat(sum(samples, "galera_lb_sessions_current")).isEqualTo(4);
+            assertThat(sum(samples, "galera_lb_sessions_max")).isGreaterThanOrEqualTo(4);
             assertThat(sum(samples, "galera_lb_listener_sessions_current")).isEqualTo(4);
             // One per I/O thread (one per CPU by default: this is the same JVM).
             assertThat(samples).filteredOn(x -> x.name().equals("galera_lb_io_thread_sessions"))
@@ -399,6 +400,37 @@ class AdminApiClusterTest {
         assertThat(call("HEAD", "/", null, null).body()).isEmpty();
         assertThat(call("POST", "/", TOKEN, "{}").statusCode()).isEqualTo(405);
         assertThat(call("GET", "/ui/other.js", null, null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theClustercheckEndpointAnswers200WhileAServerMayTakeSessionsAnd503WithTheReason() throws Exception {
+        HttpResponse<String> up = call("GET", "/health/app-cluster/node1", null, null);
+        assertThat(up.statusCode()).isEqualTo(200);
+        assertThat(up.headers().firstValue("content-type")).hasValue("text/plain; charset=utf-8");
+        assertThat(up.body()).startsWith("app-cluster/node1 UP: wsrep_local_state=4 (Synced)").endsWith("\n")
+                .hasLineCount(1);
+
+        GaleraCluster.execute(2, "SET GLOBAL wsrep_desync=ON");
+        await().atMost(Duration.ofSeconds(30)).until(() -> stateOf("node2").equals("DOWN"));
+        HttpResponse<String> down = call("GET", "/health/app-cluster/node2", null, null);
+        assertThat(down.statusCode()).isEqualTo(503);
+        assertThat(down.body()).startsWith("app-cluster/node2 DOWN: wsrep_desync=ON");
+
+        assertThat(call("POST", "/servers/app-cluster/node3/state", TOKEN, "{\"state\": \"drain\"}").statusCode())
+                .isEqualTo(200);
+        HttpResponse<String> drained = call("GET", "/health/app-cluster/node3", null, null);
+        assertThat(drained.statusCode()).isEqualTo(503);
+        assertThat(drained.body()).startsWith("app-cluster/node3 DRAIN: DRAIN (set by an operator)");
+
+        assertThat(call("HEAD", "/health/app-cluster/node2", null, null)).satisfies(r -> {
+            assertThat(r.statusCode()).isEqualTo(503);
+            assertThat(r.body()).isEmpty();
+        });
+        HttpResponse<String> unknown = call("GET", "/health/app-cluster/node9", null, null);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.body()).contains("has no server node9 (servers: node1, node2, node3)");
+        assertThat(call("GET", "/health/nope/node1", null, null).statusCode()).isEqualTo(404);
+        assertThat(call("POST", "/health/app-cluster/node1", TOKEN, "{}").statusCode()).isEqualTo(405);
     }
 
     @Test

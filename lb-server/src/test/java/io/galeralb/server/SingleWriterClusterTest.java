@@ -167,6 +167,11 @@ class SingleWriterClusterTest {
         assertThat(writer()).isEqualTo("node3");
         assertThat(lb.listener("rw").pool().server("node1").adminState()).isEqualTo(AdminState.DRAIN);
         assertThat(nodesOfNewSessions(3)).containsOnly("node3");
+        assertThat(lb.availability("rw", "node3")).as("clustercheck: only the writer may take sessions")
+                .satisfies(a -> assertThat(a.available()).isTrue())
+                .satisfies(a -> assertThat(a.reason()).startsWith("node3 is the writer of rw: wsrep_local_state=4"));
+        assertThat(lb.availability("rw", "node2")).satisfies(a -> assertThat(a.available()).isFalse())
+                .satisfies(a -> assertThat(a.reason()).startsWith("node2 is not the writer of rw (node3 is); UP:"));
 
         // The old writer back to READY: no failback (failback is off), the switchover's choice stays.
         lb.adminState("rw", "node1", AdminState.READY, false);
