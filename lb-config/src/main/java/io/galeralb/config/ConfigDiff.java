@@ -9,7 +9,7 @@ import java.util.Objects;
 /**
  * What a reload changes: the difference between the running configuration and a new one.
  * A listener whose bind address changes is removed and added; a server whose address changes
- * likewise; a server whose weight, priority, source or send-proxy alone changes is changed in place.
+ * likewise; a server whose weight, priority, source, send-proxy or slowstart alone changes is changed in place.
  *
  * @param listenersAdded   names of listeners to bind
  * @param listenersRemoved names of listeners to stop
@@ -25,7 +25,7 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
      *
      * @param serversAdded    new servers (checked before they receive sessions)
      * @param serversRemoved  servers that go (drained)
-     * @param serversChanged  servers whose weight, priority, source or send-proxy changes
+     * @param serversChanged  servers whose weight, priority, source, send-proxy or slowstart changes
      * @param settingsChanged listener settings that differ (balance, max-connections, timeouts, health, on-server-down, failback, writer-lease, accept-proxy)
      */
     public record ListenerChange(List<String> serversAdded, List<String> serversRemoved, List<String> serversChanged,
@@ -97,7 +97,7 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
             if (s == null || !ns.address().equals(s.address())) {
                 sAdded.add(ns.name());
             } else if (ns.weight() != s.weight() || ns.priority() != s.priority() || !ns.source().equals(s.source())
-                    || ns.sendProxy() != s.sendProxy()) {
+                    || ns.sendProxy() != s.sendProxy() || !ns.slowstart().equals(s.slowstart())) {
                 sChanged.add(ns.name());
             }
         }

@@ -60,9 +60,10 @@ public final class ConfigLoader {
     private static final int MIN_TOKEN_LENGTH = 16;
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "failback",
-                    "writer-lease", "source", "send-proxy", "accept-proxy", "trusted-proxies", "session-log", "servers");
+                    "writer-lease", "source", "send-proxy", "accept-proxy", "trusted-proxies", "session-log", "slowstart",
+                    "servers");
     private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle", "fin-timeout");
-    private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority", "send-proxy");
+    private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority", "send-proxy", "slowstart");
     private static final Set<String> WRITER_LEASE_KEYS = Set.of("schema", "table", "user", "password",
             "password-env", "password-file");
     /** Where the packaged service's secrets live (systemd's EnvironmentFile). */
@@ -292,6 +293,7 @@ public final class ConfigLoader {
                         ? OnServerDown.SHUTDOWN_SESSIONS : OnServerDown.KEEP_SESSIONS);
         Optional<String> source = l.convert("source", ConfigLoader::sourceAddress);
         SendProxy sendProxy = l.word("send-proxy", SEND_PROXY, SendProxy.OFF);
+        Duration slowstart = l.duration("slowstart", Duration.ZERO, Duration.ZERO, ServerConfig.MAX_SLOWSTART);
         boolean acceptProxy = l.bool("accept-proxy", false);
         SessionLogMode sessionLog = l.word("session-log", SESSION_LOG, SessionLogMode.OFF);
         List<Cidr> trustedProxies = l.list("trusted-proxies", Cidr::parse);
@@ -321,8 +323,9 @@ public final class ConfigLoader {
                     int weight = s.integer("weight", 1, ServerConfig.MIN_WEIGHT, ServerConfig.MAX_WEIGHT);
                     int priority = s.integer("priority", ServerConfig.DEFAULT_PRIORITY, 0, ServerConfig.MAX_PRIORITY);
                     SendProxy header = s.word("send-proxy", SEND_PROXY, sendProxy);
+                    Duration ownSlowstart = s.duration("slowstart", slowstart, Duration.ZERO, ServerConfig.MAX_SLOWSTART);
                     address.ifPresent(a -> servers.putIfAbsent(e.getKey(),
-                            new ServerConfig(e.getKey(), a, weight, priority, source, header)));
+                            new ServerConfig(e.getKey(), a, weight, priority, source, header, ownSlowstart)));
                 });
             }
         });

@@ -1,5 +1,6 @@
 package io.galeralb.config;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -15,20 +16,28 @@ import java.util.Optional;
  *                 lease), as HAProxy's {@code source}; empty: the one the kernel chooses
  * @param sendProxy the PROXY header each session's connection to it starts with (the listener's
  *                 {@code send-proxy} unless the server has its own)
+ * @param slowstart after it comes back UP (from DOWN, or out of MAINT), the time over which its
+ *                 weight grows from near zero to {@code weight}; zero: at once (HAProxy's
+ *                 {@code slowstart}). Not applied when galera-lb starts.
  */
 public record ServerConfig(String name, HostPort address, int weight, int priority, Optional<String> source,
-                           SendProxy sendProxy) {
+                           SendProxy sendProxy, Duration slowstart) {
 
     public static final int MIN_WEIGHT = 1;
     public static final int MAX_WEIGHT = 256;
     public static final int DEFAULT_PRIORITY = 1;
     public static final int MAX_PRIORITY = 1000;
+    public static final Duration MAX_SLOWSTART = Duration.ofHours(1);
 
     public ServerConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(sendProxy, "sendProxy");
+        Objects.requireNonNull(slowstart, "slowstart");
+        if (slowstart.isNegative() || slowstart.compareTo(MAX_SLOWSTART) > 0) {
+            throw new IllegalArgumentException("slowstart " + slowstart + " out of range");
+        }
         if (weight < MIN_WEIGHT || weight > MAX_WEIGHT) {
             throw new IllegalArgumentException("weight " + weight + " out of range");
         }
@@ -42,8 +51,8 @@ public record ServerConfig(String name, HostPort address, int weight, int priori
         this(name, address, weight, DEFAULT_PRIORITY);
     }
 
-    /** A server connected to from the address the kernel chooses. */
+    /** A server connected to from the address the kernel chooses, without slow start. */
     public ServerConfig(String name, HostPort address, int weight, int priority) {
-        this(name, address, weight, priority, Optional.empty(), SendProxy.OFF);
+        this(name, address, weight, priority, Optional.empty(), SendProxy.OFF, Duration.ZERO);
     }
 }

@@ -5,7 +5,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
 
 /**
- * HAProxy's leastconn: the server with the lowest {@code (active + 1) / weight}, where active
+ * HAProxy's leastconn: the server with the lowest {@code (active + 1) / weight}, where weight is
+ * the effective one (it grows during a slow start) and active
  * counts sessions from the moment they are picked, so that a burst of connects spreads out
  * before any of them completes. Ties are broken at random (as Envoy does) so the first server
  * in the file is not always the first to fill.
@@ -31,7 +32,7 @@ final class LeastConnBalancer implements Balancer {
                     continue;
                 }
                 int seen = s.activeSessions();
-                long weight = s.weight();
+                long weight = s.effectiveWeight();
                 // Compare (seen+1)/weight with (bestSeen+1)/bestWeight without division.
                 long cmp = best == null ? -1 : (seen + 1L) * bestWeight - (bestSeen + 1L) * weight;
                 if (cmp < 0) {

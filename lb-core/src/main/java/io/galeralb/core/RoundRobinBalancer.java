@@ -2,13 +2,14 @@ package io.galeralb.core;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
  * Weighted round robin. The order is computed once per pool with nginx's smooth weighted
  * algorithm, so weights 5:1:1 give a a b a c a a, not a a a a a b c; picking is then one
- * atomic increment.
+ * atomic increment (and a random draw for a server in slow start).
  */
 final class RoundRobinBalancer implements Balancer {
 
@@ -33,16 +34,31 @@ final class RoundRobinBalancer implements Balancer {
         order = seq.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /**
+     * The next eligible server in the order. A server in slow start takes its turn with the
+     * chance of its weight's share so far, and is taken anyway when no other server can be.
+     */
     @Override
     public Server acquire(List<Server> servers, Predicate<Server> eligible) {
         long start = next.getAndIncrement();
+        Server passedOver = null;
         for (int i = 0; i < order.length; i++) {
             Server s = servers.get(order[(int) ((start + i) % order.length)]);
             if (eligible.test(s)) {
+                double share = s.weightShare();
+                if (share < 1 && ThreadLocalRandom.current().nextDouble() >= share) {
+                    if (passedOver == null) {
+                        passedOver = s;
+                    }
+                    continue;
+                }
                 s.acquire();
                 return s;
             }
         }
-        return null;
+        if (passedOver != null) {
+            passedOver.acquire();
+        }
+        return passedOver;
     }
 }

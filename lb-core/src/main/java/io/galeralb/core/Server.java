@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -47,6 +48,13 @@ public final class Server {
     /** When it last went DOWN (System.nanoTime), and the DOWN time before that: guarded by this. */
     private long downSinceNanos;
     private long downNanos;
+    /** Whether a check has passed since it was added: slow start applies only after that. Guarded by this. */
+    private boolean everUp;
+    /** The slow start in progress: when it began and ends (System.nanoTime); 0 when none. */
+    private volatile long slowStartBeganNanos;
+    private volatile long slowStartEndsNanos;
+    private static final AtomicLongFieldUpdater<Server> SLOW_START_ENDS =
+            AtomicLongFieldUpdater.newUpdater(Server.class, "slowStartEndsNanos");
 
     /**
      * Resolves the server's host name once, here, so that no DNS lookup ever blocks an event
@@ -95,6 +103,52 @@ public final class Server {
         return config.weight();
     }
 
+    /** What {@link #effectiveWeight} counts as the whole weight: 256ths, so a slow start can grow finely. */
+    static final int WEIGHT_SCALE = 256;
+
+    /**
+     * The weight new sessions are balanced by, in {@link #WEIGHT_SCALE}ths: the configured weight,
+     * or during a slow start a share of it that grows linearly with the time since the server came
+     * back, from 1 to the whole (HAProxy's {@code slowstart}).
+     */
+    long effectiveWeight() {
+        long full = (long) config.weight() * WEIGHT_SCALE;
+        long ends = slowStartEndsNanos;
+        if (ends == 0) {
+            return full;
+        }
+        return weightAt(System.nanoTime(), full);
+    }
+
+    /** {@link #effectiveWeight} at {@code nowNanos}; ends the slow start once its window has passed. */
+    long weightAt(long nowNanos, long full) {
+        long ends = slowStartEndsNanos;
+        long began = slowStartBeganNanos; // read after ends: written before it
+        if (ends == 0) {
+            return full;
+        }
+        if (nowNanos - ends >= 0) {
+            // Unless a new slow start has begun meanwhile.
+            SLOW_START_ENDS.compareAndSet(this, ends, 0);
+            return full;
+        }
+        return Math.max(1, full * Math.max(0, nowNanos - began) / (ends - began));
+    }
+
+    /** The share of its weight the server has now: 1 outside a slow start. */
+    public double weightShare() {
+        return (double) effectiveWeight() / ((long) config.weight() * WEIGHT_SCALE);
+    }
+
+    private void beginSlowStart() {
+        long window = config.slowstart().toNanos();
+        if (window > 0) {
+            long now = System.nanoTime();
+            slowStartBeganNanos = now;
+            slowStartEndsNanos = now + window;
+        }
+    }
+
     /** Sessions attached to this server now, counted from the moment it was picked (pending connects too). */
     public int activeSessions() {
         return activeSessions.get();
@@ -119,8 +173,11 @@ public final class Server {
         return adminState;
     }
 
-    /** Sets the operator's state; DRAIN and MAINT stop new sessions at once. */
-    public void adminState(AdminState state) {
+    /** Sets the operator's state; DRAIN and MAINT stop new sessions at once. Out of MAINT, a slow start begins. */
+    public synchronized void adminState(AdminState state) {
+        if (adminState == AdminState.MAINT && state != AdminState.MAINT && up) {
+            beginSlowStart();
+        }
         adminState = Objects.requireNonNull(state, "state");
     }
 
@@ -147,10 +204,15 @@ public final class Server {
         return adminState != AdminState.READY ? adminState.name() : up ? "UP" : "DOWN";
     }
 
+    /** Its checks pass. Back from DOWN (not at its first check), a slow start begins. */
     public synchronized void markUp() {
         if (!up) {
             downNanos += System.nanoTime() - downSinceNanos;
+            if (everUp) {
+                beginSlowStart();
+            }
         }
+        everUp = true;
         up = true;
         downReason = "";
     }

@@ -6,6 +6,9 @@ import io.galeralb.config.Balance;
 import io.galeralb.config.HostPort;
 import io.galeralb.config.ServerConfig;
 import java.util.ArrayList;
+import io.galeralb.config.SendProxy;
+import java.util.Optional;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -21,6 +24,18 @@ class BalancerTest {
             configs.add(new ServerConfig("s" + (i + 1), new HostPort("127.0.0.1", 10000 + i), weights[i]));
         }
         return new ServerPool(configs, balance);
+    }
+
+    /** Three servers of weight 1, the first with a slow start of {@code slowstart}, all checked UP once. */
+    private static List<Server> withSlowStart(Balance balance, Duration slowstart) {
+        List<ServerConfig> configs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            configs.add(new ServerConfig("s" + (i + 1), new HostPort("127.0.0.1", 10000 + i), 1,
+                    ServerConfig.DEFAULT_PRIORITY, Optional.empty(), SendProxy.OFF, i == 0 ? slowstart : Duration.ZERO));
+        }
+        List<Server> servers = new ServerPool(configs, balance).servers();
+        servers.forEach(Server::markUp);
+        return servers;
     }
 
     private static Map<String, Integer> pickHeld(ServerPool pool, int n) {
@@ -116,5 +131,73 @@ class BalancerTest {
         for (int i = 0; i < 6; i++) {
             assertThat(p.pick(Set.of(s1))).isNotSameAs(s1);
         }
+    }
+
+    @Test
+    void aSlowStartWeightGrowsLinearlyFromOneTo256thsOfTheWeightOverItsWindow() {
+        Server s = withSlowStart(Balance.LEASTCONN, Duration.ofHours(1)).get(0);
+        assertThat(s.effectiveWeight()).as("not at the first check").isEqualTo(256);
+        s.markDown("test");
+        s.markUp();
+        long began = System.nanoTime();
+        assertThat(s.effectiveWeight()).isLessThan(256).isPositive();
+        long hour = Duration.ofHours(1).toNanos();
+        assertThat(s.weightAt(began + hour / 4, 256)).isBetween(63L, 64L);
+        assertThat(s.weightAt(began + hour / 2, 256)).isBetween(127L, 128L);
+        assertThat(s.weightAt(began + hour, 256)).isEqualTo(256);
+        assertThat(s.effectiveWeight()).as("the window has passed: ended").isEqualTo(256);
+        assertThat(s.weightShare()).isEqualTo(1.0);
+
+        s.adminState(AdminState.MAINT);
+        s.adminState(AdminState.READY);
+        assertThat(s.effectiveWeight()).as("out of MAINT: a slow start again").isLessThan(256);
+    }
+
+    @Test
+    void leastconnGivesAServerInSlowStartItsShareOfSessionsNotAllOfThem() {
+        List<Server> servers = withSlowStart(Balance.LEASTCONN, Duration.ofHours(1));
+        Server back = servers.get(0);
+        back.markDown("test");
+        for (int i = 0; i < 20; i++) {
+            servers.get(1).acquire();
+            servers.get(2).acquire();
+        }
+        back.markUp();
+        long began = System.nanoTime();
+        // At a quarter of the window: it takes sessions while (its + 1) < share * (theirs + 1).
+        assertThat(back.weightAt(began + Duration.ofMinutes(15).toNanos(), 256)).isBetween(63L, 64L);
+        Server picked = new LeastConnBalancer().acquire(servers, x -> true);
+        assertThat(picked).as("at the start of the window, the others still win").isNotSameAs(back);
+
+        List<Server> plain = withSlowStart(Balance.LEASTCONN, Duration.ZERO);
+        plain.get(0).markDown("test");
+        for (int i = 0; i < 20; i++) {
+            plain.get(1).acquire();
+            plain.get(2).acquire();
+        }
+        plain.get(0).markUp();
+        for (int i = 0; i < 10; i++) {
+            assertThat(new LeastConnBalancer().acquire(plain, x -> true)).as("without slow start, all of them")
+                    .isSameAs(plain.get(0));
+        }
+    }
+
+    @Test
+    void roundRobinPassesOverAServerInSlowStartButTakesItWhenItIsTheOnlyOne() {
+        List<Server> servers = withSlowStart(Balance.ROUNDROBIN, Duration.ofHours(1));
+        Server back = servers.get(0);
+        back.markDown("test");
+        back.markUp();
+        RoundRobinBalancer rr = new RoundRobinBalancer(servers);
+        int toBack = 0;
+        for (int i = 0; i < 300; i++) {
+            Server s = rr.acquire(servers, x -> true);
+            if (s == back) {
+                toBack++;
+            }
+            s.release();
+        }
+        assertThat(toBack).as("a share near 0 of its third").isLessThan(10);
+        assertThat(rr.acquire(servers, x -> x == back)).as("the only one left").isSameAs(back);
     }
 }

@@ -86,7 +86,7 @@ final class ProxyHarness implements AutoCloseable {
         /** A server whose connections start with a PROXY header. */
         Builder server(String name, int port, SendProxy header) {
             servers.put(name, new ServerConfig(name, new HostPort("127.0.0.1", port), 1, ServerConfig.DEFAULT_PRIORITY,
-                    Optional.empty(), header));
+                    Optional.empty(), header, Duration.ZERO));
             return this;
         }
 

@@ -440,6 +440,7 @@ final class Instance implements AutoCloseable {
                 sm.put("name", srv.name());
                 sm.put("address", srv.config().address().toString());
                 sm.put("weight", srv.config().weight());
+                sm.put("weight-share", srv.weightShare());
                 sm.put("state", srv.state());
                 sm.put("health", srv.isUp() ? "UP" : "DOWN");
                 ServerHealth h = health.get(srv.name());

@@ -298,8 +298,9 @@ final class Metrics {
                         .description("sessions attached to the server").register(registry),
                 Gauge.builder("galera.lb.sessions.max", s, Server::maxSessions).tags(tags)
                         .description("the most sessions the server has had at once").register(registry),
-                Gauge.builder("galera.lb.server.weight", s, x -> x.config().weight()).tags(tags)
-                        .description("the server's weight").register(registry),
+                Gauge.builder("galera.lb.server.weight", s, x -> x.config().weight() * x.weightShare()).tags(tags)
+                        .description("the server's effective weight: its weight, less during a slow start")
+                        .register(registry),
                 FunctionCounter.builder("galera.lb.sessions", s, Server::totalSessions).tags(tags)
                         .description("sessions sent to the server").register(registry),
                 FunctionCounter.builder("galera.lb.bytes.in", s, Server::bytesFromClients).tags(tags)

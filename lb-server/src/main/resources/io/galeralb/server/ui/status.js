@@ -167,6 +167,7 @@ function serverRow(listener, name) {
   cells.name = el('th', {scope: 'row'});
   cells.address = el('td');
   cells.state = el('span', {class: 'state'});
+  cells.slowstart = el('span', {class: 'slowstart'});
   cells.reason = el('td', {class: 'reason'});
   cells.sessions = el('td', {class: 'num sessions'});
   cells.bytes = el('td', {class: 'num'});
@@ -183,7 +184,7 @@ function serverRow(listener, name) {
     b.addEventListener('click', () => act(b, path, {state: state}, listener + '/' + name + ' ' + state, confirmText));
     actions.append(b);
   }
-  row.append(cells.name, cells.address, el('td', {}, cells.state), cells.reason, cells.sessions, cells.bytes,
+  row.append(cells.name, cells.address, el('td', {}, cells.state, ' ', cells.slowstart), cells.reason, cells.sessions, cells.bytes,
     el('td', {}, cells.changed), actions);
   return {row, cells};
 }
@@ -282,6 +283,8 @@ function render(status) {
       setText(c.address, srv.address);
       setText(c.state, srv.state);
       c.state.className = 'state state-' + srv.state;
+      const share = srv['weight-share'];
+      setText(c.slowstart, share < 1 ? 'slow start: ' + Math.round(share * 100) + '% of its weight' : '');
       setText(c.reason, srv.reason || '');
       setText(c.sessions, srv.sessions + ' / ' + srv['max-sessions']);
       setText(c.bytes, bytes(srv['bytes-in']) + ' / ' + bytes(srv['bytes-out']));
