@@ -102,6 +102,39 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void slowstartIsTheListenersForEachServerUnlessTheServerHasItsOwn() throws Exception {
+        GaleraLbConfig c = ConfigLoader.parse("t.yaml", """
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    slowstart: 30s
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                      b: { address: 127.0.0.1:3316, slowstart: 0s }
+                """);
+        Map<String, ServerConfig> servers = c.listeners().get("app").servers();
+        assertThat(servers.get("a").slowstart()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(servers.get("b").slowstart()).isZero();
+        assertThat(ConfigLoader.parse("t.yaml", """
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """).listeners().get("app").servers().get("a").slowstart()).as("off by default").isZero();
+        ConfigError e = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    slowstart: 2h
+                    servers:
+                      a: { address: 127.0.0.1:3306 }
+                """);
+        assertThat(e.key()).isEqualTo("listeners.app.slowstart");
+        assertThat(e.message()).contains("1h");
+    }
+
+    @Test
     void unknownKeyFarFromAnyListsTheKnownKeys() {
         ConfigError e = single("""
                 listeners:
@@ -112,7 +145,7 @@ class ConfigLoaderTest {
                 """);
         assertThat(e.line()).isEqualTo(5);
         assertThat(e.key()).isEqualTo("listeners.app.servers.a.colour");
-        assertThat(e.message()).contains("known keys: address, priority, send-proxy, weight");
+        assertThat(e.message()).contains("known keys: address, priority, send-proxy, slowstart, weight");
     }
 
     @Test
