@@ -57,7 +57,7 @@ class AdminFloodTest {
     }
 
     private static String request(String method, String path, String body) {
-        return method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
+        return method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
     }
 
     private static int statusOf(String answer) {
@@ -153,7 +153,7 @@ class AdminFloodTest {
     @Test
     void everyMalformedRequestIsAnsweredWithAStatusAndTheConnectionCloses() throws Exception {
         try (Socket s = connect()) {
-            String head = "POST /reload HTTP/1.1\r\nHost: x\r\nContent-Length: 10485760\r\n\r\n";
+            String head = "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10485760\r\n\r\n";
             s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
             String answer = readToEnd(s);
             assertThat(statusOf(answer)).isEqualTo(413);
