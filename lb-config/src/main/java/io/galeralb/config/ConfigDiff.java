@@ -79,6 +79,9 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
         if (!running.busyPoll().equals(next.busyPoll())) {
             settings.add("busy-poll");
         }
+        if (!running.nameservers().equals(next.nameservers())) {
+            settings.add("dns");
+        }
         return new ConfigDiff(List.copyOf(added), List.copyOf(removed), Map.copyOf(changed), List.copyOf(settings));
     }
 
@@ -128,6 +131,12 @@ public record ConfigDiff(List<String> listenersAdded, List<String> listenersRemo
         }
         if (l.sessionLog() != n.sessionLog()) {
             settings.add("session-log");
+        }
+        if (!l.resolveInterval().equals(n.resolveInterval())) {
+            settings.add("resolve-interval");
+        }
+        if (l.rebalanceRate() != n.rebalanceRate()) {
+            settings.add("rebalance");
         }
         return new ListenerChange(List.copyOf(sAdded), List.copyOf(sRemoved), List.copyOf(sChanged), List.copyOf(settings));
     }

@@ -55,13 +55,14 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS =
             Set.of("listeners", "admin", "lock-file", "io-threads", "busy-poll", "shutdown-grace",
-                    "drain-timeout");
+                    "drain-timeout", "dns");
+    private static final Set<String> DNS_KEYS = Set.of("nameservers");
     private static final Set<String> ADMIN_KEYS = Set.of("bind", "token-file", "token-env");
     private static final int MIN_TOKEN_LENGTH = 16;
     private static final Set<String> LISTENER_KEYS =
             Set.of("bind", "balance", "max-connections", "timeouts", "health", "on-server-down", "failback",
                     "writer-lease", "source", "send-proxy", "accept-proxy", "trusted-proxies", "session-log", "slowstart",
-                    "servers");
+                    "resolve-interval", "rebalance", "rebalance-rate", "servers");
     private static final Set<String> TIMEOUT_KEYS = Set.of("connect", "client-idle", "server-idle", "fin-timeout");
     private static final Set<String> SERVER_KEYS = Set.of("address", "weight", "priority", "send-proxy", "slowstart");
     private static final Set<String> WRITER_LEASE_KEYS = Set.of("schema", "table", "user", "password",
@@ -242,6 +243,9 @@ public final class ConfigLoader {
                     "the admin API on " + adminBind + " is reachable from other hosts: set admin.token-file "
                             + "or admin.token-env");
         }
+        Optional<YamlMapping> dns = top.mapping("dns");
+        dns.ifPresent(d -> d.rejectUnknownKeys(DNS_KEYS));
+        List<HostPort> nameservers = dns.map(d -> d.list("nameservers", ConfigLoader::nameserver)).orElse(List.of());
         Map<String, ListenerConfig> listeners = new LinkedHashMap<>();
         if (top.value("listeners").isEmpty()) {
             problems.add(top.node(), "listeners", "required key is missing: define at least one listener");
@@ -275,7 +279,7 @@ public final class ConfigLoader {
         }
         return problems.errors().isEmpty()
                 ? new GaleraLbConfig(name, adminBind, adminToken, lockFile, ioThreads, busyPoll, grace, drain,
-                        listeners)
+                        listeners, nameservers)
                 : null;
     }
 
@@ -296,6 +300,12 @@ public final class ConfigLoader {
         Duration slowstart = l.duration("slowstart", Duration.ZERO, Duration.ZERO, ServerConfig.MAX_SLOWSTART);
         boolean acceptProxy = l.bool("accept-proxy", false);
         SessionLogMode sessionLog = l.word("session-log", SESSION_LOG, SessionLogMode.OFF);
+        Duration resolveInterval = l.duration("resolve-interval", Duration.ZERO, Duration.ZERO,
+                ListenerConfig.MAX_RESOLVE_INTERVAL);
+        if (!resolveInterval.isZero() && resolveInterval.compareTo(ListenerConfig.MIN_RESOLVE_INTERVAL) < 0) {
+            problems.add(l.value("resolve-interval").orElseThrow(), l.child("resolve-interval"),
+                    "resolve-interval is 0s (names resolved at start only) or at least 1s");
+        }
         List<Cidr> trustedProxies = l.list("trusted-proxies", Cidr::parse);
         if (acceptProxy && trustedProxies.isEmpty() && l.value("trusted-proxies").isEmpty()) {
             problems.add(l.keyNode("accept-proxy").orElseThrow(), l.child("trusted-proxies"), "accept-proxy takes a "
@@ -303,6 +313,17 @@ public final class ConfigLoader {
         } else if (!acceptProxy && l.value("trusted-proxies").isPresent()) {
             problems.add(l.keyNode("trusted-proxies").orElseThrow(), l.child("trusted-proxies"),
                     "trusted-proxies applies with accept-proxy: true only");
+        }
+        boolean rebalance = l.bool("rebalance", false);
+        int rebalanceRate = l.integer("rebalance-rate", ListenerConfig.DEFAULT_REBALANCE_RATE, 1,
+                ListenerConfig.MAX_REBALANCE_RATE);
+        if (!rebalance && l.value("rebalance-rate").isPresent()) {
+            problems.add(l.keyNode("rebalance-rate").orElseThrow(), l.child("rebalance-rate"),
+                    "rebalance-rate applies with rebalance: on only");
+        }
+        if (rebalance && balance == Balance.FIRST) {
+            problems.add(l.keyNode("rebalance").orElseThrow(), l.child("rebalance"), "rebalance spreads sessions over "
+                    + "servers: it applies to leastconn and roundrobin, not to first (one writer)");
         }
         Map<String, ServerConfig> servers = new LinkedHashMap<>();
         if (l.value("servers").isEmpty()) {
@@ -347,7 +368,8 @@ public final class ConfigLoader {
             return Optional.empty();
         }
         return Optional.of(new ListenerConfig(name, bind.get(), balance, maxConnections, timeouts, health,
-                onServerDown, failback, writerLease, servers, acceptProxy, trustedProxies, sessionLog));
+                onServerDown, failback, writerLease, servers, acceptProxy, trustedProxies, sessionLog, resolveInterval,
+                rebalance ? rebalanceRate : 0));
     }
 
     /**
@@ -625,6 +647,18 @@ public final class ConfigLoader {
                     + " or auto, got " + text);
         }
         return t;
+    }
+
+    /** A DNS server: an IP address and a port (53 when none is given); never a name. */
+    static HostPort nameserver(String text) {
+        String t = text.trim();
+        long colons = t.chars().filter(c -> c == ':').count();
+        HostPort hp = t.startsWith("[") || colons == 1 ? HostPort.parse(t) : new HostPort(t, 53);
+        if (!HostPort.IPV4_LITERAL.matcher(hp.host()).matches() && !hp.host().matches("[0-9A-Fa-f:.]+:[0-9A-Fa-f:.]*")) {
+            throw new IllegalArgumentException("a name server is an IP address with an optional port, not \""
+                    + hp.host() + "\"");
+        }
+        return hp;
     }
 
     /**

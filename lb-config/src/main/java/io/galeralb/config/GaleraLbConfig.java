@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -32,7 +33,8 @@ import java.util.OptionalInt;
  */
 public record GaleraLbConfig(String source, HostPort adminBind, Optional<Secret> adminToken, Path lockFile,
                              OptionalInt ioThreads, Duration busyPoll, Duration shutdownGrace,
-                             Duration drainTimeout, Map<String, ListenerConfig> listeners) {
+                             Duration drainTimeout, Map<String, ListenerConfig> listeners,
+                             List<HostPort> nameservers) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -50,6 +52,7 @@ public record GaleraLbConfig(String source, HostPort adminBind, Optional<Secret>
         Objects.requireNonNull(busyPoll, "busyPoll");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        nameservers = List.copyOf(nameservers);
         listeners = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(listeners, "listeners")));
     }
 

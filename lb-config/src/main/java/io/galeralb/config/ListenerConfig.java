@@ -1,5 +1,6 @@
 package io.galeralb.config;
 
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,16 +41,28 @@ public record ListenerConfig(
         Map<String, ServerConfig> servers,
         boolean acceptProxy,
         List<Cidr> trustedProxies,
-        SessionLogMode sessionLog) {
+        SessionLogMode sessionLog,
+        Duration resolveInterval,
+        int rebalanceRate) {
 
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+    /** Sessions per second a rebalance closes at most when {@code rebalance: on} and no rate is given. */
+    public static final int DEFAULT_REBALANCE_RATE = 5;
+    public static final int MAX_REBALANCE_RATE = 1000;
+    public static final Duration MIN_RESOLVE_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration MAX_RESOLVE_INTERVAL = Duration.ofDays(1);
 
     /** A listener that takes clients directly, without a PROXY header. */
     public ListenerConfig(String name, HostPort bind, Balance balance, int maxConnections, Timeouts timeouts,
                           Optional<HealthConfig> health, OnServerDown onServerDown, boolean failback,
                           Optional<WriterLeaseConfig> writerLease, Map<String, ServerConfig> servers) {
         this(name, bind, balance, maxConnections, timeouts, health, onServerDown, failback, writerLease, servers,
-                false, List.of(), SessionLogMode.OFF);
+                false, List.of(), SessionLogMode.OFF, Duration.ZERO, 0);
+    }
+
+    /** Whether idle sessions are moved to a server that holds clearly fewer ({@code rebalance: on}). */
+    public boolean rebalance() {
+        return rebalanceRate > 0;
     }
 
     /** The health check in force: the configured one, or a TCP connect when none is configured. */
@@ -65,6 +78,13 @@ public record ListenerConfig(
         Objects.requireNonNull(health, "health");
         Objects.requireNonNull(onServerDown, "onServerDown");
         Objects.requireNonNull(writerLease, "writerLease");
+        Objects.requireNonNull(resolveInterval, "resolveInterval");
+        if (rebalanceRate < 0 || rebalanceRate > MAX_REBALANCE_RATE) {
+            throw new IllegalArgumentException("listener " + name + ": rebalance rate " + rebalanceRate + " out of range");
+        }
+        if (rebalanceRate > 0 && balance == Balance.FIRST) {
+            throw new IllegalArgumentException("listener " + name + ": rebalance needs leastconn or roundrobin");
+        }
         if (balance != Balance.FIRST && (failback || writerLease.isPresent())) {
             throw new IllegalArgumentException("listener " + name + ": failback and writer-lease need balance first");
         }

@@ -135,6 +135,52 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void resolveIntervalIsOffByDefaultAtLeastOneSecondAndNameServersAreAddresses() throws Exception {
+        GaleraLbConfig c = ConfigLoader.parse("t.yaml", """
+                dns: { nameservers: [127.0.0.1:5353, 10.0.0.2, '[::1]:53'] }
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    resolve-interval: 10s
+                    servers:
+                      a: { address: db-0.galera:3306 }
+                """);
+        assertThat(c.listeners().get("app").resolveInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.nameservers()).containsExactly(new HostPort("127.0.0.1", 5353), new HostPort("10.0.0.2", 53),
+                new HostPort("::1", 53));
+        GaleraLbConfig plain = ConfigLoader.parse("t.yaml", """
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    servers:
+                      a: { address: db-0.galera:3306 }
+                """);
+        assertThat(plain.listeners().get("app").resolveInterval()).as("resolved at start only").isZero();
+        assertThat(plain.nameservers()).as("the system's").isEmpty();
+
+        ConfigError tooOften = single("""
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    resolve-interval: 100ms
+                    servers:
+                      a: { address: db-0.galera:3306 }
+                """);
+        assertThat(tooOften.key()).isEqualTo("listeners.app.resolve-interval");
+        assertThat(tooOften.message()).contains("at least 1s");
+        ConfigError byName = single("""
+                dns: { nameservers: [dns.example.com] }
+                listeners:
+                  app:
+                    bind: 127.0.0.1:3307
+                    servers:
+                      a: { address: db-0.galera:3306 }
+                """);
+        assertThat(byName.key()).isEqualTo("dns.nameservers[0]");
+        assertThat(byName.message()).contains("an IP address");
+    }
+
+    @Test
     void unknownKeyFarFromAnyListsTheKnownKeys() {
         ConfigError e = single("""
                 listeners:

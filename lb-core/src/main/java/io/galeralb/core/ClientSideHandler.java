@@ -21,7 +21,7 @@ final class ClientSideHandler extends Relay {
     }
 
     @Override
-    void activity(int bytes) {
+    void activity(ByteBuf bytes) {
         session.clientActivity(bytes);
     }
 
@@ -30,7 +30,7 @@ final class ClientSideHandler extends Relay {
         if (session.backend() == null) {
             // Even with auto-read off, epoll reads what arrives together with a FIN; keep it for
             // the server rather than drop it.
-            activity(((ByteBuf) msg).readableBytes());
+            activity((ByteBuf) msg);
             session.holdUntilConnected((ByteBuf) msg);
             return;
         }

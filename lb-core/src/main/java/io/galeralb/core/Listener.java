@@ -19,7 +19,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -80,6 +82,7 @@ public final class Listener {
     private final LongAdder closedByFinTimeout = new LongAdder();
     /** Sessions ended, by why (the session log's vocabulary), whether or not session-log is on. */
     private final Map<SessionEnd, LongAdder> ended = new EnumMap<>(SessionEnd.class);
+    private final LongAdder[] opaque = newAdders(MysqlObserver.Opaque.values().length);
     private final LongAdder refusedProxyUntrusted = new LongAdder();
     private final LongAdder refusedProxyHeader = new LongAdder();
     private final LogLimit proxyUntrustedLog = new LogLimit(REFUSAL_LOG_INTERVAL);
@@ -317,6 +320,32 @@ public final class Listener {
         return ended.get(why).sum();
     }
 
+    private static LongAdder[] newAdders(int n) {
+        LongAdder[] a = new LongAdder[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = new LongAdder();
+        }
+        return a;
+    }
+
+    void sessionOpaque(MysqlObserver.Opaque why) {
+        opaque[why.ordinal()].increment();
+    }
+
+    /**
+     * Sessions whose MySQL protocol galera-lb could not follow, by why (counted when they end):
+     * tls, compression, unclassified, unknown_command, pipeline.
+     */
+    public Map<String, Long> sessionsOpaque() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (MysqlObserver.Opaque o : MysqlObserver.Opaque.values()) {
+            if (o != MysqlObserver.Opaque.NONE) {
+                out.put(o.name().toLowerCase(Locale.ROOT), opaque[o.ordinal()].sum());
+            }
+        }
+        return out;
+    }
+
     /** Connections closed because accept-proxy is on and they did not come from trusted-proxies. */
     public long refusedProxyUntrusted() {
         return refusedProxyUntrusted.sum();
@@ -381,6 +410,37 @@ public final class Listener {
             drained.complete(null);
         }
         return drained;
+    }
+
+    /**
+     * One open session as the protocol observer sees it: the client, its server, and whether it
+     * is between commands, inside a transaction, or not followed (its opaque reason, else empty).
+     */
+    public record SessionView(InetSocketAddress client, String server, boolean betweenCommands,
+                              boolean inTransaction, String opaque) {
+    }
+
+    /** Every open session's view, each read on its own event loop. */
+    public CompletableFuture<List<SessionView>> sessionViews() {
+        List<CompletableFuture<SessionView>> views = new ArrayList<>();
+        for (Channel ch : sessions) {
+            ClientSideHandler h = ch.pipeline().get(ClientSideHandler.class);
+            if (h != null) {
+                CompletableFuture<SessionView> v = new CompletableFuture<>();
+                ch.eventLoop().execute(() -> v.complete(h.session.view()));
+                views.add(v);
+            }
+        }
+        return CompletableFuture.allOf(views.toArray(CompletableFuture[]::new))
+                .thenApply(x -> views.stream().map(CompletableFuture::join).toList());
+    }
+
+    /**
+     * Closes every session for {@code why} at its transaction boundary, and at {@code deadline}
+     * whatever its state (see {@link GracefulClose}).
+     */
+    public GracefulClose.Progress closeAtBoundaries(SessionEnd why, Duration deadline) {
+        return GracefulClose.within(sessions, why, deadline);
     }
 
     /** Closes every session now, for the session log's {@code why}. */

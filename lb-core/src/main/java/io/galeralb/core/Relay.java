@@ -41,15 +41,20 @@ abstract class Relay extends ChannelInboundHandlerAdapter {
     /** The other channel of the session; null while it is not connected yet. */
     abstract Channel peer();
 
-    /** Records that bytes arrived on this side. */
-    abstract void activity(int bytes);
+    /** Records (and observes) what arrived on this side, before it is passed on. */
+    abstract void activity(ByteBuf bytes);
+
+    /** After what was read has been passed on. */
+    void forwarded() {
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        activity(msg instanceof ByteBuf b ? b.readableBytes() : 0);
+        activity((ByteBuf) msg);
         Channel peer = peer();
         if (peer != null && peer.isActive()) {
             peer.write(msg, peer.voidPromise());
+            forwarded();
         } else {
             ReferenceCountUtil.release(msg);
         }

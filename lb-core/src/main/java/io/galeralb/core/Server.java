@@ -8,7 +8,9 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
@@ -25,7 +27,10 @@ public final class Server {
 
     /** Volatile: a reload may change the weight of a server that stays. */
     private volatile ServerConfig config;
-    private final InetSocketAddress address;
+    /** Where sessions connect: resolved at start, and again every resolve-interval (live DNS). */
+    private volatile InetSocketAddress address;
+    /** Why the last lookup of its name failed, while the last good address is kept; empty otherwise. */
+    private volatile String addressProblem = "";
     /** The local address to connect from; null: the kernel's choice. Volatile: a reload may change it. */
     private volatile InetSocketAddress source;
     private final AtomicInteger activeSessions = new AtomicInteger();
@@ -57,8 +62,9 @@ public final class Server {
             AtomicLongFieldUpdater.newUpdater(Server.class, "slowStartEndsNanos");
 
     /**
-     * Resolves the server's host name once, here, so that no DNS lookup ever blocks an event
-     * loop; a name that does not resolve stays unresolved and its connects fail with that reason.
+     * Resolves the server's host name here, so that no DNS lookup ever blocks an event loop (a
+     * name that does not resolve stays unresolved and its connects fail with that reason); live
+     * DNS changes it later through {@link #connectTo}.
      */
     Server(ServerConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -95,8 +101,31 @@ public final class Server {
         return source;
     }
 
-    InetSocketAddress address() {
+    /** Where new sessions connect to. */
+    public InetSocketAddress address() {
         return address;
+    }
+
+    /**
+     * Its name now resolves to {@code next}: new sessions connect there, open ones stay where
+     * they are. Returns whether the address changed.
+     */
+    public boolean connectTo(InetSocketAddress next) {
+        addressProblem = "";
+        if (next.equals(address)) {
+            return false;
+        }
+        address = next;
+        return true;
+    }
+
+    /** A lookup of its name failed: the last good address stays, with {@code why} to show. */
+    public void addressLookupFailed(String why) {
+        addressProblem = Objects.requireNonNull(why, "why");
+    }
+
+    public String addressProblem() {
+        return addressProblem;
     }
 
     int weight() {
@@ -267,12 +296,33 @@ public final class Server {
         idleClosedByServer.increment();
     }
 
+    /**
+     * Closes this server's sessions for {@code why} at their transaction boundaries, and at
+     * {@code deadline} whatever their state (see {@link GracefulClose}).
+     */
+    public GracefulClose.Progress closeAtBoundaries(SessionEnd why, Duration deadline) {
+        return GracefulClose.within(sessions, why, deadline);
+    }
+
+    /**
+     * Closes this server's sessions for {@code why} at their transaction boundaries, without a
+     * deadline: those in a transaction when they end it, those not followed never.
+     */
+    public CompletableFuture<GracefulClose.FirstRound> closeWhenIdle(SessionEnd why) {
+        return GracefulClose.whenIdle(sessions, why);
+    }
+
     /** Closes every session attached to this server now, for the session log's {@code why}; returns how many. */
     public int closeSessions(SessionEnd why) {
         int n = sessions.size();
         sessions.forEach(ch -> ch.attr(SessionEnd.FORCED).setIfAbsent(why));
         sessions.close();
         return n;
+    }
+
+    /** The client channels of this server's sessions. */
+    Collection<Channel> sessionChannels() {
+        return sessions;
     }
 
     void track(Channel client) {

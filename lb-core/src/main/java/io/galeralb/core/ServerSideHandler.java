@@ -1,5 +1,6 @@
 package io.galeralb.core;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 
@@ -18,8 +19,13 @@ final class ServerSideHandler extends Relay {
     }
 
     @Override
-    void activity(int bytes) {
+    void activity(ByteBuf bytes) {
         session.serverActivity(bytes);
+    }
+
+    @Override
+    void forwarded() {
+        session.serverBytesForwarded();
     }
 
     @Override

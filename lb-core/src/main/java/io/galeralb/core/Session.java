@@ -61,6 +61,13 @@ final class Session {
     /** True while the client has sent bytes the server has not answered yet. */
     private boolean awaitingServer = true;
     private boolean abortCounted;
+    /** Follows the MySQL protocol: is the session between commands, outside a transaction? */
+    private final MysqlObserver observer = new MysqlObserver();
+    /** Set when the session is to close at its next transaction boundary, with why; else null. */
+    private SessionEnd closeAtBoundary;
+    private Runnable closedAtBoundary;
+    /** The look at whether the session has become quiet enough to close; null when none is pending. */
+    private ScheduledFuture<?> quietCheck;
     private ScheduledFuture<?> idleCheck;
     /** Client bytes read before the server connection was up; rare, see ClientSideHandler. */
     private List<ByteBuf> heldFromClient;
@@ -261,7 +268,9 @@ final class Session {
     }
 
     /** Called by the relay for every read from the client. */
-    void clientActivity(int bytes) {
+    void clientActivity(ByteBuf buf) {
+        int bytes = buf.readableBytes();
+        observer.fromClient(buf);
         lastActivityNanos = System.nanoTime();
         bytesFromClient += bytes;
         awaitingServer = true;
@@ -271,7 +280,9 @@ final class Session {
     }
 
     /** Called by the relay for every read from the server. */
-    void serverActivity(int bytes) {
+    void serverActivity(ByteBuf buf) {
+        int bytes = buf.readableBytes();
+        observer.fromServer(buf);
         lastActivityNanos = System.nanoTime();
         bytesToClient += bytes;
         awaitingServer = false;
@@ -289,6 +300,11 @@ final class Session {
             why = end != null ? end : SessionEnd.CLIENT_CLOSED;
         }
         listener.sessionEnded(why);
+        if (observer.opaque() != MysqlObserver.Opaque.NONE) {
+            listener.sessionOpaque(observer.opaque());
+            log.debug("{}: session from {} was not followed ({}): transaction-aware closes left it alone",
+                    config.name(), clientAddress(), observer.opaque());
+        }
         SessionLog.ended(config.sessionLog(), config.name(), clientAddress(), server, connectNanos,
                 System.nanoTime() - acceptedNanos, bytesFromClient, bytesToClient, why);
         releaseHeld();
@@ -458,6 +474,143 @@ final class Session {
         if (end == null && !ended) {
             end = byClient || awaitingServer ? SessionEnd.CLIENT_CLOSED : SessionEnd.SERVER_CLOSED;
         }
+    }
+
+    /** What {@link #closeAtBoundary} did. */
+    enum BoundaryClose {
+        /** It had ended already. */
+        ENDED,
+        /** Closed now: it was between commands, outside a transaction. */
+        NOW,
+        /** Inside a transaction or a command: it closes once its server's answer ends one. */
+        AT_BOUNDARY,
+        /** Not followed (TLS, compression, something unclassified): left for the caller to decide. */
+        OPAQUE
+    }
+
+    /**
+     * How long a session at a boundary between autocommit statements must stay silent before a
+     * close takes it: an application may be holding it between two statements, while a pooled
+     * connection at rest is silent (HikariCP validates a connection on borrow once it has been
+     * unused for 500 ms, so a close after a second is seen by the pool, not the application).
+     */
+    static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * Closes the session for {@code why} at its first transaction boundary: right after an answer
+     * that ends a transaction, or once it has been silent for {@link #QUIET_NANOS} between
+     * commands outside a transaction; {@code done} runs when it does. Runs on the session's event loop.
+     */
+    BoundaryClose closeAtBoundary(SessionEnd why, Runnable done) {
+        if (ended || !client.isActive()) {
+            return BoundaryClose.ENDED;
+        }
+        if (observer.opaque() != MysqlObserver.Opaque.NONE) {
+            return BoundaryClose.OPAQUE;
+        }
+        if (closableNow()) {
+            closeFor(why);
+            return BoundaryClose.NOW;
+        }
+        closeAtBoundary = why;
+        closedAtBoundary = done;
+        checkQuietLater();
+        return BoundaryClose.AT_BOUNDARY;
+    }
+
+    /** At a boundary, and either a transaction has just ended or the session has been quiet long enough. */
+    private boolean closableNow() {
+        return observer.transactionJustEnded() || observer.atBoundary() && silentFor() >= QUIET_NANOS;
+    }
+
+    /** At a boundary but not quiet yet: looks again once it could be (one look pending at a time). */
+    private void checkQuietLater() {
+        if (observer.atBoundary() && quietCheck == null) {
+            long wait = Math.max(0, QUIET_NANOS - silentFor()) + 1;
+            quietCheck = client.eventLoop().schedule(() -> {
+                // On the session's loop, even if it moved meanwhile.
+                if (client.eventLoop().inEventLoop()) {
+                    quietCheckDue();
+                } else {
+                    client.eventLoop().execute(this::quietCheckDue);
+                }
+            }, wait, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void quietCheckDue() {
+        quietCheck = null;
+        if (closeAtBoundary != null) {
+            if (closableNow()) {
+                closeAtBoundaryNow();
+            } else {
+                checkQuietLater();
+            }
+        }
+    }
+
+    private void closeAtBoundaryNow() {
+        SessionEnd why = closeAtBoundary;
+        Runnable done = closedAtBoundary;
+        closeAtBoundary = null;
+        closedAtBoundary = null;
+        closeFor(why); // after the answer just written: it is flushed first
+        if (done != null) {
+            done.run();
+        }
+    }
+
+    /** Whether a close at the next boundary is pending: at a deadline, such a session is cut mid-transaction. */
+    boolean closingAtBoundary() {
+        return closeAtBoundary != null;
+    }
+
+    /** The deadline came first: no close at a boundary any more (the caller closes it). */
+    void cancelCloseAtBoundary() {
+        closeAtBoundary = null;
+        closedAtBoundary = null;
+    }
+
+    /** Inside a transaction, or inside a command (its answer not all read): closing it now cuts something. */
+    boolean midTransaction() {
+        return observer.inTransaction() || !observer.betweenCommands();
+    }
+
+    /** How long since the last byte either way. */
+    long silentFor() {
+        return System.nanoTime() - lastActivityNanos;
+    }
+
+    /** At a transaction boundary now: between commands, outside a transaction, and followed. */
+    boolean atBoundary() {
+        return observer.atBoundary();
+    }
+
+    MysqlObserver.Opaque opaque() {
+        return observer.opaque();
+    }
+
+    Listener.SessionView view() {
+        MysqlObserver.Opaque o = observer.opaque();
+        return new Listener.SessionView(clientAddress(), server == null ? null : server.name(), observer.betweenCommands(),
+                observer.inTransaction(), o == MysqlObserver.Opaque.NONE ? "" : o.name().toLowerCase(Locale.ROOT));
+    }
+
+    /** After server bytes went to the client: a close waiting for a boundary happens once one is reached. */
+    void serverBytesForwarded() {
+        if (closeAtBoundary != null) {
+            if (observer.transactionJustEnded()) {
+                closeAtBoundaryNow();
+            } else if (observer.atBoundary()) {
+                checkQuietLater();
+            }
+        }
+    }
+
+    /** Closes the client side (and with it the session) once what is written to it is flushed. */
+    void closeFor(SessionEnd why) {
+        client.attr(SessionEnd.FORCED).setIfAbsent(why);
+        Relay.closeOnFlush(client);
     }
 
     /** One side's connection failed with an I/O error (a reset, mostly): counted once per session. */

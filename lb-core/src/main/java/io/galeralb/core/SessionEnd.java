@@ -15,6 +15,10 @@ public enum SessionEnd {
     /** Its server went DOWN and the listener shuts down sessions of a DOWN server. */
     SERVER_DOWN,
     MAINT,
+    /** A drain that closes idle sessions ({@code drain --close-idle}) closed it at a transaction boundary. */
+    DRAIN,
+    /** Closed at a transaction boundary so that its pool reconnects to a less loaded server ({@code rebalance}). */
+    REBALANCE,
     /** The writer moved (switchover, failover, failback) and the old writer's sessions were closed. */
     SWITCHOVER,
     /** A reload removed its server or listener, and drain-timeout ran out. */

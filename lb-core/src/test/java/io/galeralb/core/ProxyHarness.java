@@ -142,7 +142,7 @@ final class ProxyHarness implements AutoCloseable {
         ProxyHarness start() throws ListenerBindException {
             ListenerConfig config = new ListenerConfig("test", new HostPort("127.0.0.1", port > 0 ? port : closedPort()), balance,
                     maxConnections, timeouts, Optional.empty(), OnServerDown.KEEP_SESSIONS, false, Optional.empty(), servers,
-                    !trustedProxies.isEmpty(), trustedProxies, SessionLogMode.OFF);
+                    !trustedProxies.isEmpty(), trustedProxies, SessionLogMode.OFF, Duration.ZERO, 0);
             return new ProxyHarness(config, transport, settle,
                     busyPoll != null ? busyPoll : BusyPoll.start(GaleraLbConfig.DEFAULT_BUSY_POLL));
         }

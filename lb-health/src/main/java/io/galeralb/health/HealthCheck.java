@@ -2,6 +2,7 @@ package io.galeralb.health;
 
 import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ServerConfig;
+import java.net.InetSocketAddress;
 
 /**
  * One way of asking one server whether it may serve. {@link #run()} blocks (it does network
@@ -23,6 +24,13 @@ interface HealthCheck extends AutoCloseable {
     default void abort() {
         close();
     }
+
+    /**
+     * The server's name now resolves to {@code address} (live DNS): the next check connects
+     * there, a connection kept elsewhere is given up first. TLS still verifies the name.
+     * May be called from any thread.
+     */
+    void connectTo(InetSocketAddress address);
 
     static HealthCheck create(HealthConfig config, ServerConfig server) {
         return switch (config.type()) {

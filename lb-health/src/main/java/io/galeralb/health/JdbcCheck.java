@@ -4,6 +4,7 @@ import io.galeralb.config.Durations;
 import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ServerConfig;
 import io.galeralb.config.TlsConfig;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -25,6 +26,10 @@ abstract class JdbcCheck implements HealthCheck {
     private final Properties properties = new Properties();
     private final SeverableConnection connection = new SeverableConnection();
     private volatile boolean aborted;
+    /** Where the server's name resolves now (live DNS); null: the name, looked up by the driver. */
+    private volatile InetSocketAddress target;
+    /** Set when target changed: the kept connection is given up before the next check. */
+    private volatile boolean moved;
 
     JdbcCheck(HealthConfig config, ServerConfig server) {
         this.config = config;
@@ -42,15 +47,27 @@ abstract class JdbcCheck implements HealthCheck {
         DriverTls.apply(properties, config.tls());
     }
 
+    @Override
+    public void connectTo(InetSocketAddress address) {
+        if (!address.equals(target)) {
+            target = address;
+            moved = true;
+        }
+    }
+
     /** Asks the node over an open connection; SQL errors are turned into a result by {@link #run()}. */
     abstract CheckResult query(Connection c) throws SQLException;
 
     @Override
     public final CheckResult run() {
         try {
+            if (moved) {
+                moved = false;
+                connection.sever();
+            }
             Connection c = connection.get();
             if (c == null) {
-                c = connection.open(url, properties);
+                c = connection.open(url, properties, target);
             }
             return query(c);
         } catch (SQLException e) {

@@ -3,6 +3,7 @@ package io.galeralb.health;
 import io.galeralb.config.Durations;
 import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ServerConfig;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -167,6 +168,14 @@ public final class ListenerHealth implements AutoCloseable {
     /** The longest a first verdict can take: a connect and a query, each bounded by the timeout. */
     public synchronized Duration firstVerdictBound() {
         return config.timeout().multipliedBy(2).plusMillis(500);
+    }
+
+    /** {@code server}'s name now resolves to {@code address} (live DNS): its checks connect there. */
+    public synchronized void connectTo(String server, InetSocketAddress address) {
+        Checker c = checkers.get(server);
+        if (c != null) {
+            c.check.connectTo(address);
+        }
     }
 
     public Map<String, ServerHealth> snapshot() {

@@ -1,6 +1,7 @@
 package io.galeralb.health;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -30,14 +31,17 @@ final class SeverableConnection {
         return connection;
     }
 
-    /** Opens a connection in place of the current one (which is severed); on the thread that will use it. */
-    Connection open(String url, Properties properties) throws SQLException {
+    /**
+     * Opens a connection in place of the current one (which is severed); on the thread that will
+     * use it. With {@code target}, the socket connects there whatever the URL's host resolves to.
+     */
+    Connection open(String url, Properties properties, InetSocketAddress target) throws SQLException {
         sever();
         severed = false;
         Properties withSockets = new Properties();
         withSockets.putAll(properties);
         withSockets.setProperty("socketFactory", SeverableSocketFactory.class.getName());
-        Connection c = SeverableSocketFactory.capturing(s -> {
+        Connection c = SeverableSocketFactory.capturing(target, s -> {
             socket = s;
             if (severed) {
                 closeQuietly(s); // severed while the driver was still making it

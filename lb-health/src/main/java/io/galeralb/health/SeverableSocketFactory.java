@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.function.Consumer;
@@ -17,11 +18,19 @@ import javax.net.SocketFactory;
  */
 public final class SeverableSocketFactory extends SocketFactory {
 
-    private static final ThreadLocal<Consumer<Socket>> OPENING = new ThreadLocal<>();
+    /** What the thread opening a connection wants of its sockets. */
+    private record Opening(InetSocketAddress target, Consumer<Socket> created) {
+    }
 
-    /** Runs {@code open} with every socket this thread creates meanwhile handed to {@code created}. */
-    static Connection capturing(Consumer<Socket> created, Opener open) throws SQLException {
-        OPENING.set(created);
+    private static final ThreadLocal<Opening> OPENING = new ThreadLocal<>();
+
+    /**
+     * Runs {@code open} with every socket this thread creates meanwhile handed to {@code created},
+     * and connected to {@code target} when it is given (live DNS: the driver's URL keeps the name,
+     * for TLS to verify, while the socket goes where the name resolves now).
+     */
+    static Connection capturing(InetSocketAddress target, Consumer<Socket> created, Opener open) throws SQLException {
+        OPENING.set(new Opening(target, created));
         try {
             return open.open();
         } finally {
@@ -35,12 +44,26 @@ public final class SeverableSocketFactory extends SocketFactory {
 
     @Override
     public Socket createSocket() {
-        Socket s = new Socket();
-        Consumer<Socket> created = OPENING.get();
-        if (created != null) {
-            created.accept(s);
+        Opening opening = OPENING.get();
+        Socket s = opening != null && opening.target() != null ? new Redirected(opening.target()) : new Socket();
+        if (opening != null) {
+            opening.created().accept(s);
         }
         return s;
+    }
+
+    /** A socket that connects to its target, whatever address it is asked to connect to. */
+    private static final class Redirected extends Socket {
+        private final InetSocketAddress target;
+
+        Redirected(InetSocketAddress target) {
+            this.target = target;
+        }
+
+        @Override
+        public void connect(SocketAddress endpoint, int timeout) throws IOException {
+            super.connect(target, timeout);
+        }
     }
 
     @Override

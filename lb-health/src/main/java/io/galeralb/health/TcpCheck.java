@@ -14,6 +14,8 @@ final class TcpCheck implements HealthCheck {
 
     private final HealthConfig config;
     private final ServerConfig server;
+    /** Where the server's name resolves now (live DNS); null: the name, looked up by the JDK. */
+    private volatile InetSocketAddress target;
 
     TcpCheck(HealthConfig config, ServerConfig server) {
         this.config = config;
@@ -26,7 +28,8 @@ final class TcpCheck implements HealthCheck {
             if (server.source().isPresent()) {
                 s.bind(new InetSocketAddress(server.source().get(), 0));
             }
-            s.connect(new InetSocketAddress(server.address().host(), server.address().port()),
+            InetSocketAddress to = target;
+            s.connect(to != null ? to : new InetSocketAddress(server.address().host(), server.address().port()),
                     (int) Math.max(1, config.timeout().toMillis()));
             return CheckResult.pass(CheckResult.Cause.ANSWERED, "TCP connect succeeded");
         } catch (SocketTimeoutException e) {
@@ -36,6 +39,11 @@ final class TcpCheck implements HealthCheck {
         } catch (IOException e) {
             return CheckResult.unreachable(CheckResult.Cause.UNREACHABLE, e.toString());
         }
+    }
+
+    @Override
+    public void connectTo(InetSocketAddress address) {
+        target = address;
     }
 
     @Override

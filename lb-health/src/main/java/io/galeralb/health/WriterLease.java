@@ -198,7 +198,7 @@ public final class WriterLease implements AutoCloseable {
             forServer.putAll(properties);
             forServer.setProperty("localSocketAddress", s.source().get());
         }
-        Connection c = connection.open("jdbc:mariadb://" + s.address() + "/", forServer);
+        Connection c = connection.open("jdbc:mariadb://" + s.address() + "/", forServer, null);
         connectedTo = s;
         try (Statement st = c.createStatement()) {
             // Causal reads: a change committed on any node is seen here before the read answers.

@@ -105,6 +105,10 @@ class ListenerHealthTest {
 
     /** A check that passes once, then throws forever, as a check with a bug would. */
     private static final class FailingCheck implements HealthCheck {
+        @Override
+        public void connectTo(java.net.InetSocketAddress address) {
+        }
+
         final AtomicInteger runs = new AtomicInteger();
 
         @Override

@@ -507,7 +507,11 @@ final class AdminServer implements AutoCloseable {
             return new DefaultHttpContent(Unpooled.copiedBuffer(text + "\n", StandardCharsets.UTF_8));
         }
 
-        /** {@code {"state": "ready|drain|maint", "keep-sessions": false}}. */
+        /**
+         * {@code {"state": "ready|drain|maint"}}, for drain optionally {@code "close-idle": true}
+         * (its sessions close at their transaction boundaries), for maint {@code "keep-sessions":
+         * true} or {@code "grace": "30s"} (sessions inside a transaction have that long to end it).
+         */
         private void setState(ChannelHandlerContext ctx, String listener, String server, String body) {
             Map<String, Object> request;
             try {
@@ -525,12 +529,27 @@ final class AdminServer implements AutoCloseable {
                 return;
             }
             boolean keep = Boolean.TRUE.equals(request.get("keep-sessions"));
+            boolean closeIdle = Boolean.TRUE.equals(request.get("close-idle"));
+            Duration grace;
             try {
-                int closed = instance.lb().adminState(listener, server, state, keep);
+                grace = request.containsKey("grace") ? Durations.parse(String.valueOf(request.get("grace")))
+                        : Duration.ZERO;
+            } catch (IllegalArgumentException e) {
+                reply(ctx, HttpResponseStatus.BAD_REQUEST, error("grace: " + e.getMessage()));
+                return;
+            }
+            if (closeIdle && state != AdminState.DRAIN || request.containsKey("grace") && state != AdminState.MAINT
+                    || keep && state != AdminState.MAINT) {
+                reply(ctx, HttpResponseStatus.BAD_REQUEST, error("close-idle goes with drain; grace and keep-sessions "
+                        + "with maint"));
+                return;
+            }
+            try {
+                String sessions = instance.lb().adminState(listener, server, state,
+                        new GaleraLb.OpenSessions(keep, closeIdle, grace));
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("ok", true);
-                out.put("message", listener + "/" + server + " is " + state + (closed > 0 ? ", " + closed
-                        + " session(s) closed" : ""));
+                out.put("message", listener + "/" + server + " is " + state + (sessions.isEmpty() ? "" : "; " + sessions));
                 reply(ctx, HttpResponseStatus.OK, out);
             } catch (IllegalArgumentException e) {
                 reply(ctx, HttpResponseStatus.NOT_FOUND, error(e.getMessage()));

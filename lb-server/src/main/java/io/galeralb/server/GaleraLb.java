@@ -9,6 +9,7 @@ import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.OnServerDown;
 import io.galeralb.config.ServerConfig;
 import io.galeralb.core.AdminState;
+import io.galeralb.core.GracefulClose;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.OpenFiles;
@@ -37,8 +38,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -65,12 +64,10 @@ public final class GaleraLb implements AutoCloseable {
 
     private final Proxy proxy;
     private final Metrics metrics;
-    /** Closes what a reload removed once drain-timeout has passed. */
-    private final ScheduledExecutorService drains = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "reload-drain");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Live DNS, made when a listener first asks for it (resolve-interval); null until then. */
+    private AddressWatch addressWatch;
+    /** Rebalancing, started when a listener first asks for it (rebalance: on); null until then. */
+    private Rebalancer rebalancer;
     private volatile GaleraLbConfig config;
     /** Guarded by this. */
     private final Map<String, Served> served = new LinkedHashMap<>();
@@ -120,10 +117,10 @@ public final class GaleraLb implements AutoCloseable {
         try {
             synchronized (lb) {
                 lb.served.putAll(lb.open(new ArrayList<>(config.listeners().values()), Map.of()));
+                lb.startBackgroundWork();
             }
         } catch (ListenerBindException | InterruptedException | RuntimeException e) {
             lb.proxy.close();
-            lb.drains.shutdownNow();
             throw e;
         }
         log.info("{} listener(s) open, from {}, transport {}, {} I/O thread(s), busy-poll {}", config.listeners().size(),
@@ -352,7 +349,7 @@ public final class GaleraLb implements AutoCloseable {
             stopElection(name);
             gone.health().close();
             gone.listener().stopAccepting();
-            drainLater(next.drainTimeout(), () -> gone.listener().closeSessions(SessionEnd.RELOAD_REMOVED),
+            closedByReload(gone.listener().closeAtBoundaries(SessionEnd.RELOAD_REMOVED, next.drainTimeout()),
                     "listener " + name);
         }
         diff.listenersChanged().forEach((name, change) -> {
@@ -361,7 +358,7 @@ public final class GaleraLb implements AutoCloseable {
             List<Server> gone = s.listener().update(lc, NOT_CHECKED);
             s.health().update(lc.effectiveHealth(), lc.servers().values());
             for (Server g : gone) {
-                drainLater(next.drainTimeout(), () -> g.closeSessions(SessionEnd.RELOAD_REMOVED),
+                closedByReload(g.closeAtBoundaries(SessionEnd.RELOAD_REMOVED, next.drainTimeout()),
                         "server " + name + "/" + g.name());
             }
         });
@@ -371,7 +368,36 @@ public final class GaleraLb implements AutoCloseable {
         warnIfOpenFilesTooFew(next);
         reapplyAdminStates();
         syncElections();
+        startBackgroundWork();
         return diff;
+    }
+
+    /**
+     * Starts what runs beside the proxy once a listener asks for it: live DNS (resolve-interval)
+     * and rebalancing (rebalance: on, one step a second).
+     */
+    private void startBackgroundWork() {
+        watchAddresses();
+        if (rebalancer == null && served.values().stream().anyMatch(s -> s.listener().config().rebalance())) {
+            rebalancer = new Rebalancer(this::rebalancedListeners);
+        }
+    }
+
+    private synchronized List<Listener> rebalancedListeners() {
+        return served.values().stream().map(Served::listener).filter(l -> l.config().rebalance()).toList();
+    }
+
+    /** Hands what is served now to live DNS, starting it when a listener has a resolve-interval. */
+    private void watchAddresses() {
+        boolean wanted = served.values().stream().anyMatch(s -> !s.listener().config().resolveInterval().isZero());
+        if (addressWatch == null && !wanted) {
+            return;
+        }
+        if (addressWatch == null) {
+            addressWatch = new AddressWatch();
+        }
+        addressWatch.update(served.values().stream().map(s -> new AddressWatch.Watched(s.listener(), s.health()))
+                .toList(), config.nameservers());
     }
 
     private void tryNewHealthSettings(ConfigDiff diff, GaleraLbConfig next)
@@ -400,13 +426,24 @@ public final class GaleraLb implements AutoCloseable {
     }
 
     /**
+     * What a state change does to the server's open sessions: keep them ({@code keep}), close
+     * those that are idle at their transaction boundaries ({@code closeIdle}, for DRAIN), and for
+     * MAINT how long sessions inside a transaction have to end it ({@code grace}; zero: none).
+     */
+    record OpenSessions(boolean keep, boolean closeIdle, Duration grace) {
+        /** Today's rule: DRAIN keeps them, MAINT closes them (at once; idle ones at their boundary). */
+        static final OpenSessions DEFAULT = new OpenSessions(false, false, Duration.ZERO);
+        static final OpenSessions KEEP = new OpenSessions(true, false, Duration.ZERO);
+    }
+
+    /**
      * Sets an operator's state on a server: READY, DRAIN (no new sessions) or MAINT (no sessions;
-     * its open sessions are closed unless {@code keepSessions}). Survives reloads.
+     * its open sessions are closed unless kept). Survives reloads.
      *
-     * @return how many sessions were closed
+     * @return what happened to its open sessions, for the operator; empty when nothing
      * @throws IllegalArgumentException for an unknown listener or server
      */
-    public synchronized int adminState(String listener, String server, AdminState state, boolean keepSessions) {
+    public synchronized String adminState(String listener, String server, AdminState state, OpenSessions open) {
         Server s = server(listener(listener), server);
         s.adminState(state);
         adminStates.computeIfAbsent(listener, k -> new LinkedHashMap<>()).put(server, state);
@@ -415,12 +452,36 @@ public final class GaleraLb implements AutoCloseable {
         if (election != null) {
             election.poke();
         }
-        if (state == AdminState.MAINT && !keepSessions) {
-            int closed = s.closeSessions(SessionEnd.MAINT);
-            log.info("{}/{}: closed {} session(s) (maint)", listener, server, closed);
-            return closed;
+        String where = listener + "/" + server;
+        if (state == AdminState.MAINT && !open.keep()) {
+            GracefulClose.Progress p = s.closeAtBoundaries(SessionEnd.MAINT, open.grace());
+            p.outcome().thenAccept(o -> log.info("{}: sessions closed (maint): {}", where, o.describe()));
+            return firstRound(p.firstRound(), open.grace().isZero() ? "closed now"
+                    : "close at their next transaction boundary, or in " + Durations.format(open.grace()));
         }
-        return 0;
+        if (state == AdminState.DRAIN && open.closeIdle()) {
+            CompletableFuture<GracefulClose.FirstRound> r = s.closeWhenIdle(SessionEnd.DRAIN);
+            return firstRound(r, "close at their next transaction boundary");
+        }
+        return "";
+    }
+
+    /** As {@link #adminState(String, String, AdminState, OpenSessions)}, keeping or closing open sessions at once. */
+    public void adminState(String listener, String server, AdminState state, boolean keepSessions) {
+        adminState(listener, server, state, keepSessions ? OpenSessions.KEEP : OpenSessions.DEFAULT);
+    }
+
+    private static String firstRound(CompletableFuture<GracefulClose.FirstRound> round, String others) {
+        try {
+            GracefulClose.FirstRound r = round.get(10, TimeUnit.SECONDS);
+            return r.closedNow() + " session(s) closed at once, " + r.atNextBoundary() + " " + others + ", "
+                    + r.notFollowed() + " not followed (TLS, compression)";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "sessions are being closed";
+        } catch (ExecutionException | TimeoutException e) {
+            return "sessions are being closed";
+        }
     }
 
     private void reapplyAdminStates() {
@@ -432,12 +493,12 @@ public final class GaleraLb implements AutoCloseable {
         });
     }
 
-    private void drainLater(Duration timeout, Runnable close, String what) {
-        drains.schedule(() -> {
-            close.run();
-            log.info("{} removed by reload: drain-timeout {} over, remaining sessions closed", what,
-                    Durations.format(timeout));
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+    /**
+     * The sessions of what a reload removed close at their transaction boundaries, and when
+     * drain-timeout is over whatever their state: one line says how they ended.
+     */
+    private static void closedByReload(GracefulClose.Progress p, String what) {
+        p.outcome().thenAccept(o -> log.info("{} removed by reload: its sessions closed: {}", what, o.describe()));
     }
 
     /**
@@ -469,7 +530,7 @@ public final class GaleraLb implements AutoCloseable {
             log.info("{}: switchover: {}", listener, step);
             report.accept(step);
         };
-        return election.switchover(server, timeout, logged, s -> adminState(listener, s, AdminState.DRAIN, true));
+        return election.switchover(server, timeout, logged, s -> adminState(listener, s, AdminState.DRAIN, OpenSessions.KEEP));
     }
 
     /** The writer election of a {@code balance: first} listener, for status and metrics. */
@@ -599,21 +660,39 @@ public final class GaleraLb implements AutoCloseable {
             return;
         }
         stopped = true;
-        drains.shutdownNow();
+        if (addressWatch != null) {
+            addressWatch.close();
+        }
+        if (rebalancer != null) {
+            rebalancer.close();
+        }
         elections.keySet().forEach(this::stopElection);
-        List<CompletableFuture<Void>> drained = new ArrayList<>();
         int open = 0;
         for (Served s : served.values()) {
             s.health().close();
             open += s.listener().activeSessions();
-            drained.add(s.listener().stopAccepting());
+            s.listener().stopAccepting();
         }
-        log.info("stopped accepting; waiting up to {} for {} open session(s)", Durations.format(grace), open);
+        if (open > 0) {
+            log.info("stopped accepting; {} open session(s) close at their transaction boundaries, within {}", open,
+                    Durations.format(grace));
+        } else {
+            log.info("stopped accepting; no session is open");
+        }
+        List<CompletableFuture<GracefulClose.Outcome>> closing = served.values().stream()
+                .map(s -> s.listener().closeAtBoundaries(SessionEnd.SHUTDOWN, grace).outcome()).toList();
         try {
-            CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new)).get(grace.toMillis(), TimeUnit.MILLISECONDS);
+            // The deadline closes what is left; the margin lets those closes complete.
+            CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
+                    .get(grace.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            GracefulClose.Outcome total = closing.stream().map(CompletableFuture::join).reduce(
+                    new GracefulClose.Outcome(0, 0, 0, 0), (a, b) -> new GracefulClose.Outcome(a.atBoundary()
+                            + b.atBoundary(), a.otherwise() + b.otherwise(), a.cut() + b.cut(), a.opaque() + b.opaque()));
+            if (open > 0) {
+                log.info("sessions closed: {}", total.describe());
+            }
         } catch (TimeoutException e) {
-            int left = served.values().stream().mapToInt(s -> s.listener().activeSessions()).sum();
-            log.info("grace period over; closing {} remaining session(s)", left);
+            log.warn("sessions still closing after shutdown-grace {}: closing the rest now", Durations.format(grace));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {

@@ -439,6 +439,10 @@ final class Instance implements AutoCloseable {
                 Map<String, Object> sm = new LinkedHashMap<>();
                 sm.put("name", srv.name());
                 sm.put("address", srv.config().address().toString());
+                sm.put("connects-to", AddressWatch.shown(srv.address()) + ":" + srv.address().getPort());
+                if (!srv.addressProblem().isEmpty()) {
+                    sm.put("address-problem", srv.addressProblem());
+                }
                 sm.put("weight", srv.config().weight());
                 sm.put("weight-share", srv.weightShare());
                 sm.put("state", srv.state());

@@ -268,6 +268,11 @@ final class Metrics {
                     .tag("reason", why.label())
                     .description("sessions ended, by why (the session log's vocabulary)").register(registry));
         }
+        for (String why : l.sessionsOpaque().keySet()) {
+            meters.add(FunctionCounter.builder("galera.lb.sessions.opaque", l, x -> x.sessionsOpaque().get(why))
+                    .tags(tags).tag("reason", why)
+                    .description("sessions whose MySQL protocol galera-lb did not follow, by why").register(registry));
+        }
         meters.addAll(List.of(
                 Gauge.builder("galera.lb.listener.sessions.current", l, Listener::activeSessions).tags(tags)
                         .description("sessions open on the listener").register(registry),

@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -30,16 +31,29 @@ abstract class ServerStateCommand implements Callable<Integer> {
     public Integer call() {
         try {
             return AdminClient.forConfig(configOption.file).call("POST", "/servers/" + listener + "/" + server + "/state",
-                    "{\"state\": \"" + spec.name() + "\"}", Duration.ofSeconds(30)).print(spec);
+                    "{\"state\": \"" + spec.name() + "\"" + options() + "}", Duration.ofSeconds(30)).print(spec);
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
             return e.exitCode();
         }
     }
 
+    /** What the state's options add to the request's JSON: {@code , "key": value}. */
+    String options() {
+        return "";
+    }
+
     @Command(name = "drain", mixinStandardHelpOptions = true,
             description = "Send no new sessions to SERVER; its open sessions go on. Survives reloads.")
     static final class Drain extends ServerStateCommand {
+        @Option(names = "--close-idle", description = "close its sessions at their transaction boundaries: idle "
+                + "ones now, those inside a transaction when they end it (their pools reconnect elsewhere)")
+        boolean closeIdle;
+
+        @Override
+        String options() {
+            return closeIdle ? ", \"close-idle\": true" : "";
+        }
     }
 
     @Command(name = "ready", mixinStandardHelpOptions = true,
@@ -50,5 +64,13 @@ abstract class ServerStateCommand implements Callable<Integer> {
     @Command(name = "maint", mixinStandardHelpOptions = true,
             description = "Take SERVER out entirely: no sessions, its open sessions closed, health ignored.")
     static final class Maint extends ServerStateCommand {
+        @Option(names = "--grace", paramLabel = "DURATION", description = "sessions inside a transaction have this "
+                + "long to end it; idle ones close at once (default: 0s, all at once)")
+        String grace;
+
+        @Override
+        String options() {
+            return grace == null ? "" : ", \"grace\": \"" + grace.replaceAll("[^0-9a-z]", "") + "\"";
+        }
     }
 }

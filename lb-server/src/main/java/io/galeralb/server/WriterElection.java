@@ -5,6 +5,7 @@ import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.ServerConfig;
 import io.galeralb.config.WriterLeaseConfig;
 import io.galeralb.core.Listener;
+import io.galeralb.core.GracefulClose;
 import io.galeralb.core.Server;
 import io.galeralb.core.ServerPool;
 import io.galeralb.core.SessionEnd;
@@ -18,9 +19,11 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -360,21 +363,13 @@ final class WriterElection implements AutoCloseable {
             if (from.isPresent()) {
                 Server old = from.get();
                 drain.drain(old.name());
-                report.accept(old.name() + " set to DRAIN; waiting up to " + Durations.format(timeout) + " for its "
-                        + old.activeSessions() + " session(s) to finish");
-                long deadline = System.nanoTime() + timeout.toNanos();
-                while (old.activeSessions() > 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(50);
-                }
-                int left = old.activeSessions();
-                if (left > 0) {
-                    int closed = old.closeSessions(SessionEnd.SWITCHOVER);
-                    report.accept("timeout " + Durations.format(timeout) + " reached: closed " + closed
-                            + " session(s) still open on " + old.name());
-                } else {
-                    report.accept("every session on " + old.name() + " finished after "
-                            + Durations.format(Duration.ofNanos(System.nanoTime() - started)));
-                }
+                report.accept(old.name() + " set to DRAIN; its " + old.activeSessions() + " session(s) close at their "
+                        + "transaction boundaries, within " + Durations.format(timeout));
+                GracefulClose.Outcome o = old.closeAtBoundaries(SessionEnd.SWITCHOVER, timeout).outcome()
+                        .get(timeout.toMillis() + 30_000, TimeUnit.MILLISECONDS);
+                report.accept("sessions of " + old.name() + " closed after "
+                        + Durations.format(Duration.ofMillis(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)))
+                        + ": " + o.describe());
             }
             if (!to.takesSessions()) {
                 report.accept("failed: " + to.name() + " became " + to.unavailableReason() + " meanwhile; the writer "
@@ -413,6 +408,10 @@ final class WriterElection implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             report.accept("failed: interrupted");
+            return false;
+        } catch (ExecutionException | TimeoutException e) {
+            report.accept("failed: the old writer's sessions did not close: " + e);
+            poke();
             return false;
         } catch (WriterLease.UnavailableException e) {
             report.accept("failed: " + e.getMessage() + "; the writer is chosen again by the usual rules");

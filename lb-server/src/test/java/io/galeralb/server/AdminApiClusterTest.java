@@ -434,6 +434,35 @@ class AdminApiClusterTest {
     }
 
     @Test
+    void drainCloseIdleAndMaintGraceFromTheCliAndTheApiAndTheirRefusals() throws Exception {
+        try (Connection inTransaction = DriverManager.getConnection(url)) {
+            String node = GaleraCluster.nodeOf(inTransaction);
+            inTransaction.createStatement().execute("BEGIN");
+            StringWriter out = new StringWriter();
+            CommandLine cmd = Main.commandLine();
+            cmd.setOut(new PrintWriter(out, true));
+            cmd.setErr(new PrintWriter(new StringWriter(), true));
+            assertThat(cmd.execute("drain", "--close-idle", "--config", file.toString(), "app-cluster", node)).isZero();
+            assertThat(out.toString()).contains("app-cluster/" + node + " is DRAIN; 0 session(s) closed at once, "
+                    + "1 close at their next transaction boundary");
+            assertThat(GaleraCluster.nodeOf(inTransaction)).as("inside its transaction: it goes on").isEqualTo(node);
+            inTransaction.createStatement().execute("COMMIT");
+            assertThat(inTransaction.isValid(5)).as("closed at its boundary").isFalse();
+        }
+        String state = "/servers/app-cluster/node1/state";
+        HttpResponse<String> maint = call("POST", state, TOKEN, "{\"state\": \"maint\", \"grace\": \"30s\"}");
+        assertThat(maint.statusCode()).isEqualTo(200);
+        assertThat(maint.body()).contains("app-cluster/node1 is MAINT; 0 session(s) closed at once, 0 close at their next "
+                + "transaction boundary, or in 30s");
+        for (String bad : List.of("{\"state\": \"maint\", \"grace\": \"soon\"}",
+                "{\"state\": \"ready\", \"close-idle\": true}", "{\"state\": \"drain\", \"grace\": \"1s\"}")) {
+            HttpResponse<String> r = call("POST", state, TOKEN, bad);
+            assertThat(r.statusCode()).as(bad).isEqualTo(400);
+        }
+        assertThat(stateOf("node1")).isEqualTo("MAINT");
+    }
+
+    @Test
     void aBurstOfMalformedHttpLeavesProxiedSessionsAlone() throws Exception {
         try (Connection c = DriverManager.getConnection(url)) {
             String node = GaleraCluster.nodeOf(c);

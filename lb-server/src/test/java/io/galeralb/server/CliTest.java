@@ -206,17 +206,20 @@ class CliTest {
 
             Connection open = DriverManager.getConnection(url);
             assertThat(GaleraCluster.nodeOf(open)).startsWith("node");
+            open.createStatement().execute("BEGIN");
             lb.terminate();
-            lb.awaitOutput("waiting up to 2m for 1 open session(s)");
+            lb.awaitOutput("stopped accepting; 1 open session(s) close at their transaction boundaries, within 2m");
 
-            // The open session goes on; new clients are no longer accepted.
+            // The session in its transaction goes on; new clients are no longer accepted.
             assertThat(GaleraCluster.nodeOf(open)).startsWith("node");
             assertThatThrownBy(() -> DriverManager.getConnection(url + "&connectTimeout=2000").close())
                     .isInstanceOf(SQLException.class);
-            open.close();
+            open.createStatement().execute("COMMIT"); // and galera-lb exits right after it, not in 2m
 
             assertThat(lb.waitForExit()).isZero();
-            assertThat(lb.output()).contains("SIGTERM received").contains("galera-lb stopped");
+            assertThat(lb.output()).contains("SIGTERM received").contains("sessions closed: 1 at a transaction boundary")
+                    .contains("galera-lb stopped");
+            open.close();
         }
     }
 
@@ -390,14 +393,16 @@ class CliTest {
             assertThat(status.out()).contains("listener rw on 127.0.0.1:" + port + " (first)")
                     .contains("writer node1 since").contains("writer lease: node1, epoch 1, set ");
 
+            busy.createStatement().execute("BEGIN"); // a transaction the switchover's timeout cuts
             Run moved = cli("switchover", "rw", "--to", "node3", "--timeout", "1s", "--config", f.toString());
             assertThat(moved.exitCode()).as(moved.err()).isZero();
             assertThat(moved.out().lines().toList()).containsSubsequence(
                     "new sessions wait for the new writer (each up to connect timeout 2s)",
-                    "node1 set to DRAIN; waiting up to 1s for its 1 session(s) to finish",
-                    "timeout 1s reached: closed 1 session(s) still open on node1",
+                    "node1 set to DRAIN; its 1 session(s) close at their transaction boundaries, within 1s",
                     "writer lease: node3 recorded (epoch 2)",
-                    "done: the writer of rw is node3");
+                    "done: the writer of rw is node3")
+                    .anyMatch(l -> l.startsWith("sessions of node1 closed after ") && l.endsWith(": 0 at a transaction "
+                            + "boundary, 0 ended otherwise, 1 cut mid-transaction, 0 not followed (TLS, compression)"));
             try (Connection c = DriverManager.getConnection(url)) {
                 assertThat(GaleraCluster.nodeOf(c)).isEqualTo("node3");
             }

@@ -270,6 +270,7 @@ class ReloadClusterTest {
     void aListenerRenamedOnTheSameAddressTakesOverItsSocketAndItsOpenSessionsGoOn() throws Exception {
         try (Connection open = DriverManager.getConnection(url)) {
             String node = GaleraCluster.nodeOf(open);
+            open.createStatement().execute("BEGIN"); // inside a transaction: it goes on until it ends it
             Files.writeString(file, configA.replace("  app-cluster:", "  app:"));
             Instance.ReloadOutcome outcome = instance.reload();
             assertThat(outcome.ok()).as(outcome.message()).isTrue();
@@ -279,7 +280,10 @@ class ReloadClusterTest {
                 assertThat(instance.lb().listener("app").activeSessions())
                         .as("the new name counts its own sessions, not the old name's").isEqualTo(1);
             }
-            assertThat(GaleraCluster.nodeOf(open)).as("a session of the old name goes on until drained").isEqualTo(node);
+            assertThat(GaleraCluster.nodeOf(open)).as("a session of the old name goes on while in its transaction")
+                    .isEqualTo(node);
+            open.createStatement().execute("COMMIT");
+            assertThat(open.isValid(5)).as("closed at its transaction boundary").isFalse();
         }
     }
 

@@ -280,12 +280,14 @@ function render(status) {
       place(s.body, r.row, si);
       const c = r.cells;
       setText(c.name, srv.name);
-      setText(c.address, srv.address);
+      const to = srv['connects-to'];
+      setText(c.address, to && !srv.address.startsWith(to.substring(0, to.lastIndexOf(':')) + ':')
+        ? srv.address + ' (' + to + ')' : srv.address);
       setText(c.state, srv.state);
       c.state.className = 'state state-' + srv.state;
       const share = srv['weight-share'];
       setText(c.slowstart, share < 1 ? 'slow start: ' + Math.round(share * 100) + '% of its weight' : '');
-      setText(c.reason, srv.reason || '');
+      setText(c.reason, (srv.reason || '') + (srv['address-problem'] ? '; ' + srv['address-problem'] : ''));
       setText(c.sessions, srv.sessions + ' / ' + srv['max-sessions']);
       setText(c.bytes, bytes(srv['bytes-in']) + ' / ' + bytes(srv['bytes-out']));
       setText(c.changed, ago(srv['last-change']));
