@@ -31,6 +31,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -647,6 +649,25 @@ public final class ConfigLoader {
                     + " or auto, got " + text);
         }
         return t;
+    }
+
+    /**
+     * Every key the loader accepts, as a dotted path with {@code NAME} for a listener's or a
+     * server's name ({@code listeners.NAME.health.tls.mode}); mappings are keys too. The
+     * configuration reference (docs/configuration.md) names exactly these.
+     */
+    public static SortedSet<String> keys() {
+        SortedSet<String> keys = new TreeSet<>(TOP_KEYS);
+        ADMIN_KEYS.forEach(k -> keys.add("admin." + k));
+        DNS_KEYS.forEach(k -> keys.add("dns." + k));
+        String listener = "listeners.NAME.";
+        LISTENER_KEYS.forEach(k -> keys.add(listener + k));
+        TIMEOUT_KEYS.forEach(k -> keys.add(listener + "timeouts." + k));
+        HEALTH_KEYS.forEach(k -> keys.add(listener + "health." + k));
+        TLS_KEYS.forEach(k -> keys.add(listener + "health.tls." + k));
+        WRITER_LEASE_KEYS.forEach(k -> keys.add(listener + "writer-lease." + k));
+        SERVER_KEYS.forEach(k -> keys.add(listener + "servers.NAME." + k));
+        return Collections.unmodifiableSortedSet(keys);
     }
 
     /** A DNS server: an IP address and a port (53 when none is given); never a name. */
