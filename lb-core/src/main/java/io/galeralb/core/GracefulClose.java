@@ -11,11 +11,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Closes sessions at their transaction boundaries, as the MySQL protocol observer sees them: a
- * session between commands and outside a transaction closes at once (its client's pool opens a
- * fresh connection on its next use); one inside a transaction closes right after the answer
- * that ends it. At the deadline, if there is one, what is left is closed: cut mid-transaction,
- * or not followed (opaque: TLS, compression) and closed as every session was before.
+ * Closes sessions at their transaction boundaries, as the MySQL protocol observer sees them
+ * (see {@link Session#closeAtBoundary}): right after the answer that ends a transaction, or once
+ * a session between autocommit statements has been quiet for a second; its client's pool opens
+ * a fresh connection on its next use. At the deadline, if there is one, what is left is closed:
+ * cut mid-transaction, or not followed (opaque: TLS, compression) and closed as every session
+ * was before.
  */
 public final class GracefulClose {
 
