@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -92,7 +93,7 @@ final class AddressWatch implements AutoCloseable {
                 long next = due.getOrDefault(key, now);
                 if (now - next >= 0) {
                     next = now + interval.toNanos(); // brought forward by a shorter TTL when the answer comes
-                    lookUp(w, s, hp, key, interval);
+                    lookUp(w, s, hp, key);
                 }
                 stillDue.put(key, next);
             }
@@ -102,7 +103,7 @@ final class AddressWatch implements AutoCloseable {
         failing.keySet().retainAll(stillDue.keySet());
     }
 
-    private void lookUp(Watched w, Server s, HostPort hp, String key, Duration interval) {
+    private void lookUp(Watched w, Server s, HostPort hp, String key) {
         DnsNameResolver r = resolver();
         long asked = System.nanoTime();
         r.resolveAll(hp.host()).addListener(f -> {
@@ -184,7 +185,7 @@ final class AddressWatch implements AutoCloseable {
         }
 
         private static String normal(String name) {
-            String n = name.toLowerCase(java.util.Locale.ROOT);
+            String n = name.toLowerCase(Locale.ROOT);
             return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
         }
 
