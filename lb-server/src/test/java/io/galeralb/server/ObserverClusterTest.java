@@ -27,7 +27,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -305,7 +307,7 @@ class ObserverClusterTest {
                     int n;
                     while ((n = in.read(buf)) > 0) {
                         synchronized (transcript) {
-                            transcript.add(new Chunk(fromClient, java.util.Arrays.copyOf(buf, n)));
+                            transcript.add(new Chunk(fromClient, Arrays.copyOf(buf, n)));
                         }
                         out.write(buf, 0, n);
                     }
@@ -394,7 +396,7 @@ class ObserverClusterTest {
 
         private static String verdict(MysqlObserver o) {
             if (o.opaque() != MysqlObserver.Opaque.NONE) {
-                return "opaque " + o.opaque().name().toLowerCase(java.util.Locale.ROOT);
+                return "opaque " + o.opaque().name().toLowerCase(Locale.ROOT);
             }
             return !o.betweenCommands() ? "busy" : o.inTransaction() ? "idle in-tx" : "idle no-tx";
         }

@@ -12,11 +12,13 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -307,7 +309,7 @@ class TransactionBoundaryClusterTest {
             if (on) {
                 long back = System.nanoTime();
                 List<String> trace = new CopyOnWriteArrayList<>();
-                var sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+                var sampler = Executors.newSingleThreadScheduledExecutor();
                 sampler.scheduleAtFixedRate(() -> {
                     int[] n = sessionsPerNode();
                     trace.add(String.format("%ds %d/%d/%d", (System.nanoTime() - back) / 1_000_000_000, n[0], n[1], n[2]));
@@ -319,7 +321,7 @@ class TransactionBoundaryClusterTest {
                         + String.join(", ", trace));
                 int[] now = sessionsPerNode();
                 System.out.printf("== rebalance on: sessions per node %d/%d/%d%n", now[0], now[1], now[2]);
-                assertThat(java.util.Arrays.stream(now).boxed().toList()).allSatisfy(n -> assertThat(n).isBetween(14, 26));
+                assertThat(Arrays.stream(now).boxed().toList()).allSatisfy(n -> assertThat(n).isBetween(14, 26));
             } else {
                 w.awaitCommits(120); // every pooled connection used twice since node2 came back
                 int[] now = sessionsPerNode();
