@@ -100,16 +100,20 @@ class ListenerHealthTest {
     /** Waits for a check that finds {@code finding}, after those seen so far. */
     private void awaitNext(String finding) {
         int seen = findings.size();
-        await().atMost(Duration.ofSeconds(5)).until(() -> findings.subList(seen, findings.size()).contains(finding));
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            // A copy: a sublist of the live list fails when the checker adds to it meanwhile.
+            List<String> now = List.copyOf(findings);
+            return now.subList(seen, now.size()).contains(finding);
+        });
     }
 
     /** A check that passes once, then throws forever, as a check with a bug would. */
     private static final class FailingCheck implements HealthCheck {
-        @Override
-        public void connectTo(java.net.InetSocketAddress address) {
-        }
-
         final AtomicInteger runs = new AtomicInteger();
+
+        @Override
+        public void connectTo(InetSocketAddress address) {
+        }
 
         @Override
         public CheckResult run() {
