@@ -480,9 +480,9 @@ final class Session {
     enum BoundaryClose {
         /** It had ended already. */
         ENDED,
-        /** Closed now: it was between commands, outside a transaction. */
+        /** Closed now: its transaction had just ended, or it was quiet between autocommit statements. */
         NOW,
-        /** Inside a transaction or a command: it closes once its server's answer ends one. */
+        /** Inside a transaction or a command, or not quiet yet: it closes at its next boundary. */
         AT_BOUNDARY,
         /** Not followed (TLS, compression, something unclassified): left for the caller to decide. */
         OPAQUE
