@@ -19,9 +19,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -332,18 +330,9 @@ public final class Listener {
         opaque[why.ordinal()].increment();
     }
 
-    /**
-     * Sessions whose MySQL protocol galera-lb could not follow, by why (counted when they end):
-     * tls, compression, unclassified, unknown_command, pipeline.
-     */
-    public Map<String, Long> sessionsOpaque() {
-        Map<String, Long> out = new LinkedHashMap<>();
-        for (MysqlObserver.Opaque o : MysqlObserver.Opaque.values()) {
-            if (o != MysqlObserver.Opaque.NONE) {
-                out.put(o.name().toLowerCase(Locale.ROOT), opaque[o.ordinal()].sum());
-            }
-        }
-        return out;
+    /** Sessions whose MySQL protocol galera-lb could not follow for {@code why}, counted when they end. */
+    public long sessionsOpaque(MysqlObserver.Opaque why) {
+        return opaque[why.ordinal()].sum();
     }
 
     /** Connections closed because accept-proxy is on and they did not come from trusted-proxies. */

@@ -1,6 +1,7 @@
 package io.galeralb.server;
 
 import io.galeralb.core.Listener;
+import io.galeralb.core.MysqlObserver;
 import io.galeralb.core.Proxy;
 import io.galeralb.core.Server;
 import io.galeralb.core.SessionEnd;
@@ -268,9 +269,12 @@ final class Metrics {
                     .tag("reason", why.label())
                     .description("sessions ended, by why (the session log's vocabulary)").register(registry));
         }
-        for (String why : l.sessionsOpaque().keySet()) {
-            meters.add(FunctionCounter.builder("galera.lb.sessions.opaque", l, x -> x.sessionsOpaque().get(why))
-                    .tags(tags).tag("reason", why)
+        for (MysqlObserver.Opaque why : MysqlObserver.Opaque.values()) {
+            if (why == MysqlObserver.Opaque.NONE) {
+                continue;
+            }
+            meters.add(FunctionCounter.builder("galera.lb.sessions.opaque", l, x -> x.sessionsOpaque(why))
+                    .tags(tags).tag("reason", why.name().toLowerCase(Locale.ROOT))
                     .description("sessions whose MySQL protocol galera-lb did not follow, by why").register(registry));
         }
         meters.addAll(List.of(
