@@ -1,6 +1,7 @@
 package io.galeralb.core;
 
 import io.galeralb.config.Balance;
+import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.ServerConfig;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -28,6 +29,11 @@ public final class ServerPool {
 
     ServerPool(Collection<ServerConfig> configs, Balance balance) {
         this(configs.stream().map(Server::new).toList(), balance);
+    }
+
+    /** A pool of {@code listener}'s servers outside any listener (tests, tools): its servers start DOWN. */
+    public static ServerPool of(ListenerConfig listener) {
+        return new ServerPool(listener.servers().values(), listener.balance());
     }
 
     private ServerPool(List<Server> servers, Balance balance) {

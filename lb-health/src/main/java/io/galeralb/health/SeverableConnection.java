@@ -19,7 +19,7 @@ import java.util.Properties;
  * stopped answering (SIGSTOP) that waits out the connect timeout: an abort took 60 s with a
  * 60 s timeout. Nothing of the driver's needs releasing beyond the socket.
  */
-final class SeverableConnection {
+public final class SeverableConnection {
 
     private volatile Socket socket;
     private volatile Connection connection;
@@ -27,7 +27,7 @@ final class SeverableConnection {
     private volatile boolean severed;
 
     /** The open connection, or null. */
-    Connection get() {
+    public Connection get() {
         return connection;
     }
 
@@ -35,7 +35,7 @@ final class SeverableConnection {
      * Opens a connection in place of the current one (which is severed); on the thread that will
      * use it. With {@code target}, the socket connects there whatever the URL's host resolves to.
      */
-    Connection open(String url, Properties properties, InetSocketAddress target) throws SQLException {
+    public Connection open(String url, Properties properties, InetSocketAddress target) throws SQLException {
         sever();
         severed = false;
         Properties withSockets = new Properties();
@@ -56,7 +56,7 @@ final class SeverableConnection {
     }
 
     /** Closes the socket, from any thread, without waiting for the server. */
-    void sever() {
+    public void sever() {
         severed = true;
         Socket s = socket;
         socket = null;

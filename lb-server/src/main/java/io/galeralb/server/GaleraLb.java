@@ -22,6 +22,7 @@ import io.galeralb.health.CheckResult;
 import io.galeralb.health.ListenerHealth;
 import io.galeralb.health.ServerHealth;
 import io.galeralb.health.Transition;
+import io.galeralb.server.writer.WriterElection;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
@@ -223,7 +224,7 @@ public final class GaleraLb implements AutoCloseable {
         if (holder == null) {
             holder = holderName(config);
         }
-        WriterElection election = new WriterElection(listener, holder);
+        WriterElection election = WriterElection.of(listener, holder);
         elections.put(listener.name(), election);
         election.stepNow();
         election.start();

@@ -12,6 +12,7 @@ import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.Server;
 import io.galeralb.health.ServerHealth;
+import io.galeralb.server.writer.WriterElection;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;

@@ -9,6 +9,7 @@ import io.galeralb.core.SessionObserver;
 import io.galeralb.health.CheckResult;
 import io.galeralb.health.ServerHealth;
 import io.galeralb.health.Transition;
+import io.galeralb.server.writer.WriterElection;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;

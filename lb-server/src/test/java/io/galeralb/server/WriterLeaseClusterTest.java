@@ -9,8 +9,9 @@ import io.galeralb.config.Durations;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.ServerConfig;
 import io.galeralb.core.Server;
-import io.galeralb.health.WriterLease;
-import io.galeralb.health.WriterLease.Lease;
+import io.galeralb.server.writer.JdbcLeaseStore;
+import io.galeralb.server.writer.LeaseStore;
+import io.galeralb.server.writer.LeaseStore.Lease;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -113,80 +114,6 @@ class WriterLeaseClusterTest {
 
     private Lease lease(Instance i) {
         return i.lb().writerState("rw").orElseThrow().lease().orElseThrow();
-    }
-
-    /**
-     * The race the test below runs into now and then, made to happen every time: this instance's
-     * first insert of the lease is aborted as a deadlock while no row is visible yet, and its
-     * second insert loses to a row another instance wrote meanwhile. A trigger on node1 (where the
-     * instance writes) plays the cluster: it fails the first insert with Galera's deadlock error
-     * and holds the second for a second, while the test writes the winning row through node2.
-     * A flag in a table outside transactions (Aria: neither rolled back with the failed statement
-     * nor replicated) tells the trigger which insert it sees; it is set only by the statement that
-     * fails, since Galera refuses to commit InnoDB and Aria changes together.
-     */
-    @Test
-    void aChangeThatLosesTwiceStillEndsFollowingTheWinnerItCanUse() throws Exception {
-        start(PREFERS_NODE1).lb().close(); // creates the lease table
-        instances.clear();
-        String gate = "galera_lb." + table + "_gate";
-        GaleraCluster.execute(1, "DELETE FROM galera_lb." + table,
-                "CREATE TABLE " + gate + " (n INT NOT NULL) ENGINE=Aria",
-                "INSERT INTO " + gate + " VALUES (0)",
-                "CREATE TRIGGER galera_lb." + table + "_race BEFORE INSERT ON galera_lb." + table + " FOR EACH ROW "
-                        + "BEGIN IF NEW.holder <> 'test' THEN "
-                        + "  IF (SELECT n FROM " + gate + ") = 0 THEN "
-                        + "    UPDATE " + gate + " SET n = 1; "
-                        + "    SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, "
-                        + "      MESSAGE_TEXT = 'Deadlock found when trying to get lock; try restarting transaction'; "
-                        + "  ELSEIF (SELECT n FROM " + gate + ") = 1 THEN DO SLEEP(1); END IF; "
-                        + "END IF; END");
-        try (LogCapture logs = new LogCapture()) {
-            CompletableFuture<Instance> starting = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return start(PREFERS_NODE1);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            // The second insert is held in the trigger: the other instance's row goes in now.
-            // (Seen in the process list: the gate itself stays locked by the held statement.)
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
-                    .until(WriterLeaseClusterTest::insertHeldOnNode1);
-            GaleraCluster.execute(2, "INSERT INTO galera_lb." + table + " (listener, writer, holder, epoch, changed_at, "
-                    + "reason) VALUES ('rw', 'node2', 'test', 1, NOW(3), 'written by the test')");
-            Instance i = starting.get(60, TimeUnit.SECONDS);
-
-            assertThat(gateFlag(gate)).as("the first insert failed in the trigger").isEqualTo(1);
-            // Listening with the writer the lease names, not with none.
-            assertThat(i.writer()).isEqualTo("node2");
-            assertThat(lease(i).holder()).isEqualTo("test");
-            assertThat(changes(i)).isEqualTo(1);
-            assertThat(nodeOfNewSession(i)).isEqualTo("node2");
-            assertThat(logs.lines()).filteredOn(l -> l.contains("another instance changed the writer lease first"))
-                    .hasSize(2);
-            assertThat(logs.lines()).noneMatch(l -> l.contains("no writer"));
-        } finally {
-            GaleraCluster.execute(1, "DROP TABLE IF EXISTS " + gate);
-        }
-    }
-
-    /** True while the trigger holds an insert (a statement inside a trigger shows as itself). */
-    private static boolean insertHeldOnNode1() throws SQLException {
-        try (Connection c = GaleraCluster.admin(1); var st = c.createStatement();
-                var rs = st.executeQuery("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE STATE = 'User sleep'"
-                        + " AND INFO = 'DO SLEEP(1)'")) {
-            rs.next();
-            return rs.getInt(1) > 0;
-        }
-    }
-
-    private static int gateFlag(String gate) throws SQLException {
-        try (Connection c = GaleraCluster.admin(1); var st = c.createStatement();
-                var rs = st.executeQuery("SELECT n FROM " + gate)) {
-            rs.next();
-            return rs.getInt(1);
-        }
     }
 
     @Test
@@ -387,14 +314,14 @@ class WriterLeaseClusterTest {
         ListenerConfig rw = TestConfigs.parse(yaml).listeners().get("rw");
         assertThat(rw.effectiveHealth().timeout()).isEqualTo(Duration.ofSeconds(60));
         List<ServerConfig> node1 = List.of(rw.servers().get("node1"));
-        WriterLease lease = new WriterLease("rw", rw.writerLease().orElseThrow(), rw.effectiveHealth(), "test");
+        LeaseStore lease = new JdbcLeaseStore("rw", rw.writerLease().orElseThrow(), rw.effectiveHealth(), "test");
         try {
             assertThat(lease.read(node1)).isEmpty(); // connected to node1, the table made
             GaleraCluster.pauseNode(1);
             CompletableFuture<Optional<Lease>> read = CompletableFuture.supplyAsync(() -> {
                 try {
                     return lease.read(node1);
-                } catch (WriterLease.UnavailableException e) {
+                } catch (LeaseStore.UnavailableException e) {
                     throw new CompletionException(e);
                 }
             });
@@ -403,10 +330,10 @@ class WriterLeaseClusterTest {
             // ... until aborted, which does not wait for node1 either.
             CompletableFuture<Void> abort = CompletableFuture.runAsync(lease::abort);
             await().atMost(Duration.ofSeconds(10)).until(() -> abort.isDone() && read.isDone());
-            assertThatThrownBy(read::join).hasCauseInstanceOf(WriterLease.UnavailableException.class)
+            assertThatThrownBy(read::join).hasCauseInstanceOf(LeaseStore.UnavailableException.class)
                     .hasMessageContaining("writer lease closed");
             assertThatThrownBy(() -> lease.read(List.of(rw.servers().get("node2"))))
-                    .as("and so is every later call").isInstanceOf(WriterLease.UnavailableException.class)
+                    .as("and so is every later call").isInstanceOf(LeaseStore.UnavailableException.class)
                     .hasMessage("writer lease closed");
         } finally {
             lease.close();

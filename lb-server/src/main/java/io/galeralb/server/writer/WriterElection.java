@@ -1,16 +1,20 @@
-package io.galeralb.server;
+package io.galeralb.server.writer;
 
 import io.galeralb.config.Durations;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.ServerConfig;
 import io.galeralb.config.WriterLeaseConfig;
-import io.galeralb.core.Listener;
 import io.galeralb.core.GracefulClose;
+import io.galeralb.core.Listener;
 import io.galeralb.core.Server;
 import io.galeralb.core.ServerPool;
 import io.galeralb.core.SessionEnd;
-import io.galeralb.health.WriterLease;
-import io.galeralb.health.WriterLease.Lease;
+import io.galeralb.server.writer.LeaseStore.Lease;
+import io.galeralb.server.writer.WriterDecision.Cause;
+import io.galeralb.server.writer.WriterDecision.Follow;
+import io.galeralb.server.writer.WriterDecision.NoWriter;
+import io.galeralb.server.writer.WriterDecision.Outcome;
+import io.galeralb.server.writer.WriterDecision.Record;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
@@ -27,24 +31,23 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Chooses the writer of one {@code balance: first} listener and sets it on the listener's pool.
  *
- * <p>Rules: the writer is the UP and READY server with the lowest priority (then name); it stays
- * the writer while it is UP and READY, even when a server of better priority comes back, unless
- * {@code failback: true}. With {@code writer-lease}, the writer is the one recorded in the
- * cluster ({@link WriterLease}); this instance changes the record only by compare-and-set, and
- * only when the recorded writer cannot take sessions here (or to fail back); when the record
- * cannot be read it keeps no writer rather than guess.
+ * <p>The rule is {@link WriterDecision}'s, over the UP and READY servers by priority (then name).
+ * Without {@code writer-lease} the record is the pool's writer; with it, the {@link LeaseStore}
+ * shared by every instance, changed only by compare-and-set; when the lease cannot be read the
+ * listener keeps no writer rather than guess.
  *
  * <p>Every step runs on this election's own thread (JDBC blocks): at once after a health
  * transition, an operator's state change or a reload, and every health interval otherwise,
  * which is how a change made by another instance is followed.
  */
-final class WriterElection implements AutoCloseable {
+public final class WriterElection implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WriterElection.class);
     private static final Comparator<Server> PREFERENCE =
@@ -53,16 +56,39 @@ final class WriterElection implements AutoCloseable {
     static final String SWITCHOVER = "switchover";
     /**
      * Changes of the lease one step may try. A change can lose without the winner being visible to
-     * the read right after it (seen with two instances starting at the same moment on a new lease
-     * table: the first insert aborted as a deadlock, the read after it still found no row, the
-     * second insert found the row), so after the last loss the lease is read once more and
-     * followed if it names a server that can take sessions: no writer only when it does not.
+     * the read right after it (a first insert aborted as a deadlock while no row is visible yet),
+     * so after the last loss the lease is read once more and followed if it names a server that
+     * can take sessions: no writer only when it does not.
      */
     private static final int MAX_LEASE_CHANGES = 2;
 
     /** What status and metrics show; {@code checked} is when the last election round ended. */
-    record State(Optional<String> writer, String noWriterReason, Instant since, String reason, long changes,
-                 Optional<Lease> lease, Optional<String> leaseError, Instant checked) {
+    public record State(Optional<String> writer, String noWriterReason, Instant since, String reason, long changes,
+                        Optional<Lease> lease, Optional<String> leaseError, Instant checked) {
+
+        static State initial() {
+            return new State(Optional.empty(), "no writer chosen yet", Instant.now(), "", 0, Optional.empty(),
+                    Optional.empty(), Instant.EPOCH);
+        }
+
+        /** {@code writer} became the writer now, for {@code why}. */
+        State withWriter(String writer, String why, long changes) {
+            return new State(Optional.of(writer), "", Instant.now(), why, changes, lease, leaseError, checked);
+        }
+
+        /** No writer, for {@code why}; {@code since} and the reason move only when that is news. */
+        State withoutWriter(String why, boolean news, long changes) {
+            return new State(Optional.empty(), why, news ? Instant.now() : since, news ? why : reason, changes,
+                    lease, leaseError, checked);
+        }
+
+        State withChanges(long changes) {
+            return new State(writer, noWriterReason, since, reason, changes, lease, leaseError, checked);
+        }
+
+        State withLease(Optional<Lease> lease, Optional<String> leaseError) {
+            return new State(writer, noWriterReason, since, reason, changes, lease, leaseError, checked);
+        }
 
         State checkedNow() {
             return new State(writer, noWriterReason, since, reason, changes, lease, leaseError, Instant.now());
@@ -70,13 +96,15 @@ final class WriterElection implements AutoCloseable {
     }
 
     private final String name;
-    private final Listener listener;
+    private final Supplier<ListenerConfig> config;
+    private final Supplier<ServerPool> pools;
     private final String holder;
+    private final LeaseStore.Opener leases;
     private final ScheduledExecutorService thread;
     private final AtomicBoolean stepQueued = new AtomicBoolean();
     private final AtomicLong changes = new AtomicLong();
     /** Replaced on this election's thread; aborted from the one that closes it. */
-    private volatile WriterLease lease;
+    private volatile LeaseStore lease;
     private WriterLeaseConfig leaseConfig;
     /** The writer a switchover on this instance chose; failback leaves it alone. */
     private Server switchedTo;
@@ -87,27 +115,40 @@ final class WriterElection implements AutoCloseable {
     private Server lastWriter;
     private volatile State state;
 
-    WriterElection(Listener listener, String holder) {
-        this.name = listener.name();
-        this.listener = Objects.requireNonNull(listener, "listener");
+    /** The election of {@code listener}, with its lease (if it has one) in the cluster. */
+    public static WriterElection of(Listener listener, String holder) {
+        return new WriterElection(listener.name(), listener::config, listener::pool, holder, JdbcLeaseStore::new);
+    }
+
+    /**
+     * @param config the listener's configuration as of now (reloads change it)
+     * @param pools  the listener's pool as of now (reloads replace it)
+     * @param holder this instance, as the lease records its changes
+     * @param leases opens the lease when the configuration names one
+     */
+    WriterElection(String name, Supplier<ListenerConfig> config, Supplier<ServerPool> pools, String holder,
+                   LeaseStore.Opener leases) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.config = Objects.requireNonNull(config, "config");
+        this.pools = Objects.requireNonNull(pools, "pools");
         this.holder = Objects.requireNonNull(holder, "holder");
+        this.leases = Objects.requireNonNull(leases, "leases");
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "writer-" + name);
             t.setDaemon(true);
             return t;
         });
-        this.state = new State(Optional.empty(), "no writer chosen yet", Instant.now(), "", 0, Optional.empty(),
-                Optional.empty(), Instant.EPOCH);
+        this.state = State.initial();
     }
 
     /** Runs the first step now and one every health interval. */
-    void start() {
+    public void start() {
         thread.execute(this::runStep);
         scheduleNext();
     }
 
     private void scheduleNext() {
-        Duration every = listener.config().effectiveHealth().interval();
+        Duration every = config.get().effectiveHealth().interval();
         thread.schedule(() -> {
             runStep();
             scheduleNext();
@@ -115,7 +156,7 @@ final class WriterElection implements AutoCloseable {
     }
 
     /** Asks for a step as soon as possible (coalesced with one already asked for). */
-    void poke() {
+    public void poke() {
         if (stepQueued.compareAndSet(false, true)) {
             thread.execute(() -> {
                 stepQueued.set(false);
@@ -125,7 +166,7 @@ final class WriterElection implements AutoCloseable {
     }
 
     /** Runs a step now and waits for it (tests, start-up). */
-    void stepNow() throws InterruptedException {
+    public void stepNow() throws InterruptedException {
         try {
             CompletableFuture.runAsync(this::runStep, thread).get(30, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -133,7 +174,7 @@ final class WriterElection implements AutoCloseable {
         }
     }
 
-    State state() {
+    public State state() {
         return state;
     }
 
@@ -147,85 +188,91 @@ final class WriterElection implements AutoCloseable {
     }
 
     private void step() {
-        ListenerConfig config = listener.config();
-        ServerPool pool = listener.pool();
+        ListenerConfig config = this.config.get();
+        ServerPool pool = pools.get();
         syncLease(config);
-        Optional<Server> current = pool.writer();
         if (lease == null) {
-            List<Server> usable = usable(pool);
-            Optional<Server> best = usable.stream().findFirst();
-            if (current.isPresent() && usable.contains(current.get())) {
-                Server w = current.get();
-                if (config.failback() && best.isPresent() && better(best.get(), w) && switchedTo != w) {
-                    follow(pool, best.get(), "failback: " + best.get().name() + " has priority "
-                            + best.get().priority() + ", " + w.name() + " has " + w.priority());
-                }
-                return;
-            }
-            if (best.isEmpty()) {
-                noWriter(pool, "no server is UP and READY (" + pool.reasons(Set.of()) + ")", true);
-            } else {
-                follow(pool, best.get(), current.map(w -> w.name() + " is " + w.unavailableReason())
-                        .orElse("first choice among UP servers by priority"));
-            }
+            Optional<Server> current = pool.writer();
+            boolean bySwitchover = current.isPresent() && switchedTo == current.get();
+            Outcome o = WriterDecision.decide(names(usable(pool)), current.map(Server::name), bySwitchover,
+                    config.failback(), false);
+            if (o instanceof NoWriter) {
+                noWriter(pool, noneUsable(pool), true);
+            } else if (o instanceof Record r) {
+                Server best = pool.find(r.server()).orElseThrow();
+                follow(pool, best, r.cause() == Cause.FAILBACK
+                        ? "failback: " + best.name() + " has priority " + best.priority() + ", " + current.get().name()
+                                + " has " + current.get().priority()
+                        : current.map(w -> w.name() + " is " + w.unavailableReason())
+                                .orElse("first choice among UP servers by priority"));
+            } // Follow: the writer stays
             return;
         }
-        List<ServerConfig> via = pool.servers().stream().filter(Server::isUp).sorted(PREFERENCE)
-                .map(Server::config).toList();
+        List<ServerConfig> via = via(pool);
         try {
             Optional<Lease> recorded = lease.read(via);
             for (int attempt = 0; ; attempt++) {
                 // One look per attempt, after the read, at which servers take sessions: a server
-                // that went DOWN during the read must not be both the best candidate (an earlier
-                // look) and unusable as the recorded writer (a later one); that wrote the same
-                // writer into the lease again under a new epoch (seen once in CI).
-                List<Server> usable = usable(pool);
-                Optional<Server> named = recorded.flatMap(l -> pool.find(l.writer()));
-                Optional<Server> best = usable.stream().findFirst();
-                boolean recordedUsable = named.isPresent() && usable.contains(named.get());
-                boolean failback = recordedUsable && config.failback() && best.isPresent()
-                        && better(best.get(), named.get()) && !recorded.get().reason().startsWith(SWITCHOVER);
-                // What the lease names after this instance's last change lost is followed all the
-                // same if it can take sessions: a failback can wait for the next step.
-                boolean lastLook = attempt == MAX_LEASE_CHANGES;
-                if (recordedUsable && (!failback || lastLook)) {
-                    follow(pool, named.get(), recorded.get(), "recorded in the writer lease by " + recorded.get().holder()
-                            + ": " + recorded.get().reason());
+                // that went DOWN during the read must not be both the best candidate and unusable
+                // as the recorded writer (that would record the same writer under a new epoch).
+                Optional<Lease> seen = recorded;
+                Outcome o = WriterDecision.decide(names(usable(pool)), seen.map(Lease::writer),
+                        seen.map(l -> l.reason().startsWith(SWITCHOVER)).orElse(false), config.failback(),
+                        attempt == MAX_LEASE_CHANGES);
+                if (o instanceof Follow f) {
+                    follow(pool, pool.find(f.server()).orElseThrow(), seen.get(), "recorded in the writer lease by "
+                            + seen.get().holder() + ": " + seen.get().reason());
                     return;
                 }
-                if (best.isEmpty()) {
-                    noWriter(pool, "no server is UP and READY (" + pool.reasons(Set.of()) + ")", true);
+                if (o instanceof NoWriter n) {
+                    noWriter(pool, switch (n.cause()) {
+                        case RECORDED_UNUSABLE -> "the writer lease names " + seen.get().writer()
+                                + ", which cannot take sessions here";
+                        case CHANGES_LOST -> "the writer lease names no writer after " + MAX_LEASE_CHANGES
+                                + " attempts to record one lost to other changes";
+                        default -> noneUsable(pool);
+                    }, true);
                     return;
                 }
-                if (lastLook) {
-                    noWriter(pool, recorded.map(l -> "the writer lease names " + l.writer()
-                                    + ", which cannot take sessions here").orElse("the writer lease names no writer after "
-                                    + MAX_LEASE_CHANGES + " attempts to record one lost to other changes"), true);
-                    return;
-                }
-                String why = failback ? "failback: " + best.get().name() + " has priority " + best.get().priority()
-                        : recorded.isEmpty() ? "first choice among UP servers by priority"
-                        : named.map(w -> w.name() + " is " + w.unavailableReason() + " here")
-                                .orElse("the lease names " + recorded.get().writer() + ", not a server of this listener");
-                long epoch = recorded.map(Lease::epoch).orElse(0L);
-                if (lease.compareAndSet(via, epoch, best.get().name(), why)) {
-                    Optional<Lease> now = lease.read(via);
-                    follow(pool, best.get(), now.orElse(null), why + " (writer lease epoch " + (epoch + 1) + ")");
+                Record r = (Record) o;
+                Server best = pool.find(r.server()).orElseThrow();
+                String why = switch (r.cause()) {
+                    case FAILBACK -> "failback: " + best.name() + " has priority " + best.priority();
+                    case FIRST_CHOICE -> "first choice among UP servers by priority";
+                    default -> pool.find(seen.get().writer())
+                            .map(w -> w.name() + " is " + w.unavailableReason() + " here")
+                            .orElse("the lease names " + seen.get().writer() + ", not a server of this listener");
+                };
+                long epoch = seen.map(Lease::epoch).orElse(0L);
+                if (lease.compareAndSet(via, epoch, best.name(), why)) {
+                    follow(pool, best, lease.read(via).orElse(null), why + " (writer lease epoch " + (epoch + 1) + ")");
                     return;
                 }
                 log.info("{}: another instance changed the writer lease first; reading it again", name);
                 recorded = lease.read(via);
             }
-        } catch (WriterLease.UnavailableException e) {
+        } catch (LeaseStore.UnavailableException e) {
             if (thread.isShutdown()) {
                 return; // closing: the lease was aborted under this step
             }
-            state = new State(state.writer(), state.noWriterReason(), state.since(), state.reason(), changes.get(),
-                    Optional.empty(), Optional.of(e.getMessage()), state.checked());
+            state = state.withChanges(changes.get()).withLease(Optional.empty(), Optional.of(e.getMessage()));
             // Nothing says the writer changed: its open sessions go on, new ones are refused until
             // the lease can be read again.
             noWriter(pool, e.getMessage(), false);
         }
+    }
+
+    private static String noneUsable(ServerPool pool) {
+        return "no server is UP and READY (" + pool.reasons(Set.of()) + ")";
+    }
+
+    /** The servers the lease is read through: the UP ones, best first. */
+    private static List<ServerConfig> via(ServerPool pool) {
+        return pool.servers().stream().filter(Server::isUp).sorted(PREFERENCE).map(Server::config).toList();
+    }
+
+    private static List<String> names(List<Server> servers) {
+        return servers.stream().map(Server::name).toList();
     }
 
     /** Opens, replaces or closes the lease when the listener's writer-lease setting changes. */
@@ -240,7 +287,7 @@ final class WriterElection implements AutoCloseable {
         }
         leaseConfig = wanted;
         if (wanted != null) {
-            lease = new WriterLease(name, wanted, config.effectiveHealth(), holder);
+            lease = leases.open(name, wanted, config.effectiveHealth(), holder);
             log.info("{}: writer lease in {} (as {})", name, wanted.qualifiedTable(), holder);
         }
     }
@@ -251,10 +298,6 @@ final class WriterElection implements AutoCloseable {
      */
     private static List<Server> usable(ServerPool pool) {
         return pool.servers().stream().filter(Server::takesSessions).sorted(PREFERENCE).toList();
-    }
-
-    private static boolean better(Server a, Server b) {
-        return PREFERENCE.compare(a, b) < 0;
     }
 
     private void follow(ServerPool pool, Server writer, String reason) {
@@ -270,16 +313,14 @@ final class WriterElection implements AutoCloseable {
         Server previous = lastWriter;
         lastWriter = writer;
         if (previous == writer && hadWriter) {
-            state = new State(state.writer(), "", state.since(), state.reason(), changes.get(), leaseNow, Optional.empty(),
-                    state.checked());
+            state = state.withChanges(changes.get()).withLease(leaseNow, Optional.empty());
             return;
         }
         if (switchedTo != null && switchedTo != writer) {
             switchedTo = null;
         }
         changes.incrementAndGet();
-        state = new State(Optional.of(writer.name()), "", Instant.now(), reason, changes.get(), leaseNow, Optional.empty(),
-                state.checked());
+        state = state.withWriter(writer.name(), reason, changes.get()).withLease(leaseNow, Optional.empty());
         if (previous == null || previous == writer) {
             log.info("{}: writer is {} ({})", name, writer.name(), reason);
             return;
@@ -313,9 +354,7 @@ final class WriterElection implements AutoCloseable {
         } else if (changed) {
             log.warn("{}: no writer: {}", name, reason);
         }
-        State s = state;
-        state = new State(Optional.empty(), reason, changed ? Instant.now() : s.since(), changed ? reason : s.reason(),
-                changes.get(), Optional.empty(), s.leaseError(), s.checked());
+        state = state.withoutWriter(reason, changed, changes.get()).withLease(Optional.empty(), state.leaseError());
     }
 
     /**
@@ -326,18 +365,18 @@ final class WriterElection implements AutoCloseable {
      *
      * @param drain sets an operator state on a server of this listener (so it is logged and survives reloads)
      */
-    CompletableFuture<Boolean> switchover(String target, Duration timeout, Consumer<String> report,
+    public CompletableFuture<Boolean> switchover(String target, Duration timeout, Consumer<String> report,
                                           Drainer drain) {
         return CompletableFuture.supplyAsync(() -> runSwitchover(target, timeout, report, drain), thread);
     }
 
-    /** Sets DRAIN on a server through {@link GaleraLb#adminState}. */
-    interface Drainer {
+    /** Sets DRAIN on a server the way an operator does (logged, kept over reloads). */
+    public interface Drainer {
         void drain(String server);
     }
 
     private boolean runSwitchover(String targetName, Duration timeout, Consumer<String> report, Drainer drain) {
-        ServerPool pool = listener.pool();
+        ServerPool pool = pools.get();
         Optional<Server> target = pool.find(targetName);
         if (target.isEmpty()) {
             report.accept("refused: listener " + name + " has no server " + targetName + " (servers: "
@@ -359,7 +398,7 @@ final class WriterElection implements AutoCloseable {
         pool.holdNewSessions(true);
         try {
             report.accept("new sessions wait for the new writer (each up to connect timeout "
-                    + Durations.format(listener.config().timeouts().connect()) + ")");
+                    + Durations.format(config.get().timeouts().connect()) + ")");
             if (from.isPresent()) {
                 Server old = from.get();
                 drain.drain(old.name());
@@ -379,8 +418,7 @@ final class WriterElection implements AutoCloseable {
             }
             String reason = SWITCHOVER + " from " + from.map(Server::name).orElse("no writer") + " by " + holder;
             if (lease != null) {
-                List<ServerConfig> via = pool.servers().stream().filter(Server::isUp).sorted(PREFERENCE)
-                        .map(Server::config).toList();
+                List<ServerConfig> via = via(pool);
                 Optional<Lease> recorded = lease.read(via);
                 long epoch = recorded.map(Lease::epoch).orElse(0L);
                 if (!lease.compareAndSet(via, epoch, to.name(), reason)) {
@@ -413,7 +451,7 @@ final class WriterElection implements AutoCloseable {
             report.accept("failed: the old writer's sessions did not close: " + e);
             poke();
             return false;
-        } catch (WriterLease.UnavailableException e) {
+        } catch (LeaseStore.UnavailableException e) {
             report.accept("failed: " + e.getMessage() + "; the writer is chosen again by the usual rules");
             step();
             return false;
@@ -425,7 +463,7 @@ final class WriterElection implements AutoCloseable {
     @Override
     public void close() {
         thread.shutdownNow();
-        WriterLease inFlight = lease;
+        LeaseStore inFlight = lease;
         if (inFlight != null) {
             inFlight.abort(); // a lease query to a node that stopped answering would hold the stop
         }

@@ -1,8 +1,10 @@
-package io.galeralb.health;
+package io.galeralb.server.writer;
 
 import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ServerConfig;
 import io.galeralb.config.WriterLeaseConfig;
+import io.galeralb.health.DriverTls;
+import io.galeralb.health.SeverableConnection;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,7 +20,7 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * The writer of one {@code balance: first} listener as recorded in the Galera cluster itself:
+ * The {@link LeaseStore} kept in the Galera cluster itself:
  * one row per listener name in a small table, read with causal consistency and changed only
  * by a compare-and-set on its epoch, which Galera certifies cluster-wide. Two galera-lb
  * instances racing to change the writer on different nodes cannot both win: one statement
@@ -28,18 +30,7 @@ import java.util.Properties;
  * connection, to the first node in the list it is given that answers; it moves when that node
  * leaves the list (is no longer UP).
  */
-public final class WriterLease implements AutoCloseable {
-
-    /** What the table says. */
-    public record Lease(String writer, String holder, long epoch, Instant changedAt, String reason) {
-    }
-
-    /** The lease could not be read or written: no node answered, or the one that did refused. */
-    public static final class UnavailableException extends Exception {
-        public UnavailableException(String message) {
-            super(message);
-        }
-    }
+public final class JdbcLeaseStore implements LeaseStore {
 
     private static final int ER_DUP_ENTRY = 1062;
     private static final int ER_LOCK_DEADLOCK = 1213;
@@ -62,7 +53,7 @@ public final class WriterLease implements AutoCloseable {
      *                    password unless {@code table} names a user of its own
      * @param holder      who this instance is, as recorded with each change it makes
      */
-    public WriterLease(String key, WriterLeaseConfig table, HealthConfig health, String holder) {
+    public JdbcLeaseStore(String key, WriterLeaseConfig table, HealthConfig health, String holder) {
         this.key = Objects.requireNonNull(key, "key");
         this.table = Objects.requireNonNull(table, "table");
         Objects.requireNonNull(health, "health");
@@ -79,15 +70,7 @@ public final class WriterLease implements AutoCloseable {
         DriverTls.apply(properties, health.tls());
     }
 
-    /** This instance, as the table records it. */
-    public String holder() {
-        return holder;
-    }
-
-    /**
-     * Reads the lease through the first of {@code via} that answers (the listener's UP servers,
-     * best first). Empty when no writer was ever recorded for this listener.
-     */
+    @Override
     public Optional<Lease> read(List<ServerConfig> via) throws UnavailableException {
         return withConnection(via, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT writer, holder, epoch, changed_at, reason FROM "
@@ -105,11 +88,7 @@ public final class WriterLease implements AutoCloseable {
         });
     }
 
-    /**
-     * Records {@code writer} if the lease is still at {@code expectedEpoch} (0: no lease yet).
-     *
-     * @return true if this instance's change won; false if another change came first
-     */
+    @Override
     public boolean compareAndSet(List<ServerConfig> via, long expectedEpoch, String writer, String reason)
             throws UnavailableException {
         return withConnection(via, c -> {
@@ -249,10 +228,8 @@ public final class WriterLease implements AutoCloseable {
         return reason.length() <= 512 ? reason : reason.substring(0, 509) + "...";
     }
 
-    /**
-     * Stops at once, from any thread: the statement in flight fails (a node that stopped
-     * answering would hold it until the socket timeout) and so does every later call.
-     */
+    /** The statement in flight fails at once: a node that stopped answering would hold it until the socket timeout. */
+    @Override
     public void abort() {
         aborted = true;
         connection.sever();
