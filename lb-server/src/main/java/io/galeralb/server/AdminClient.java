@@ -157,6 +157,20 @@ final class AdminClient {
         }
     }
 
+    /** {@code GET /status}, typed. */
+    StatusReport status(Duration timeout) throws Unreachable {
+        HttpResponse<String> r = send(request("GET", "/status", null, timeout), HttpResponse.BodyHandlers.ofString());
+        try {
+            if (r.statusCode() != 200) {
+                throw new Unreachable("the admin API at " + base + " answered " + r.statusCode() + ": "
+                        + JSON.std.mapFrom(r.body()).get("message"), ExitCode.REFUSED);
+            }
+            return AdminJson.read(StatusReport.class, r.body());
+        } catch (IOException e) {
+            throw unreachable(e);
+        }
+    }
+
     Answer call(String method, String path, Duration timeout) throws Unreachable {
         return call(method, path, null, timeout);
     }

@@ -49,6 +49,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.regex.Pattern;
+import java.util.regex.Matcher;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -289,138 +292,180 @@ final class AdminServer implements AutoCloseable {
             }
         }
 
+        /** What answers one endpoint, with the path's parameters (the capitalised segments of its shape). */
+        @FunctionalInterface
+        private interface Handler {
+            void handle(Routes routes, ChannelHandlerContext ctx, FullHttpRequest req, String path, List<String> params);
+        }
+
+        /**
+         * One endpoint: the methods it answers, its path (a segment in capitals is a parameter),
+         * whether it needs the token; {@code shown} is false for the page's own files.
+         */
+        private record Route(List<HttpMethod> methods, String shape, Pattern pattern, boolean needsToken, boolean shown,
+                             Handler handler) {
+
+            static Route of(String shape, boolean needsToken, Handler handler, HttpMethod... methods) {
+                return new Route(List.of(methods), shape,
+                        Pattern.compile(shape.replaceAll("/[A-Z]+", "/([^/]*)")), needsToken, true, handler);
+            }
+
+            Route hidden() {
+                return new Route(methods, shape, pattern, needsToken, false, handler);
+            }
+
+            String allowed() {
+                return String.join(", ", methods.stream().map(HttpMethod::name).toList());
+            }
+        }
+
+        private static final List<Route> ROUTES = routes();
+
+        /** The admin API: matched in this order; the 404 answer lists it. */
+        private static List<Route> routes() {
+            List<Route> r = new ArrayList<>();
+            PAGE.keySet().stream().sorted().forEach(file -> {
+                Route page = Route.of(file, false, (routes, ctx, req, path, params) -> replyPage(ctx, PAGE.get(path),
+                        req.method().equals(HttpMethod.HEAD)), HttpMethod.GET, HttpMethod.HEAD);
+                r.add(file.equals("/") ? page : page.hidden());
+            });
+            r.add(Route.of("/status", false, Routes::status, HttpMethod.GET));
+            r.add(Route.of("/stats", false, Routes::statsOrMetrics, HttpMethod.GET, HttpMethod.HEAD));
+            r.add(Route.of("/metrics", false, Routes::statsOrMetrics, HttpMethod.GET, HttpMethod.HEAD));
+            r.add(Route.of("/live", false, (routes, ctx, req, path, params) -> live(ctx, routes.instance.lb()),
+                    HttpMethod.GET));
+            r.add(Route.of("/ready", false, Routes::ready, HttpMethod.GET));
+            r.add(Route.of("/health/LISTENER/SERVER", false, Routes::health, HttpMethod.GET, HttpMethod.HEAD));
+            r.add(Route.of("/reload", true, Routes::reload, HttpMethod.POST));
+            r.add(Route.of("/servers/LISTENER/SERVER/state", true, (routes, ctx, req, path, params) ->
+                    routes.change(() -> routes.setState(ctx, params.get(0), params.get(1), body(req))), HttpMethod.POST));
+            r.add(Route.of("/listeners/LISTENER/switchover", true, (routes, ctx, req, path, params) ->
+                    routes.change(() -> routes.switchover(ctx, params.get(0), body(req))), HttpMethod.POST));
+            return List.copyOf(r);
+        }
+
+        /** "GET /, /status, ...; POST /reload, ...": what a 404 answer offers. */
+        private static final String LISTING = ROUTES.stream().filter(Route::shown)
+                .collect(Collectors.groupingBy(rt -> rt.methods().get(0).name(), LinkedHashMap::new,
+                        Collectors.mapping(Route::shape, Collectors.joining(", "))))
+                .entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining("; "));
+
         private void route(ChannelHandlerContext ctx, FullHttpRequest req, String path) {
-            HttpMethod method = req.method();
-            StaticFile page = PAGE.get(path);
-            if (page != null) {
-                boolean head = method.equals(HttpMethod.HEAD);
-                if (method.equals(HttpMethod.GET) || head) {
-                    replyPage(ctx, page, head);
-                } else {
-                    notAllowed(ctx, "GET, HEAD");
+            for (Route r : ROUTES) {
+                Matcher m = r.pattern().matcher(path);
+                if (!m.matches()) {
+                    continue;
+                }
+                if (!r.methods().contains(req.method())) {
+                    notAllowed(ctx, r.allowed());
+                } else if (!r.needsToken() || authorized(ctx, req, path)) {
+                    List<String> params = new ArrayList<>(m.groupCount());
+                    for (int g = 1; g <= m.groupCount(); g++) {
+                        params.add(m.group(g));
+                    }
+                    r.handler().handle(this, ctx, req, path, params);
                 }
                 return;
             }
-            if (path.equals("/status")) {
-                if (method.equals(HttpMethod.GET)) {
-                    // status() waits for a reload in progress: never on the event loop.
-                    CompletableFuture.supplyAsync(instance::status, reads)
-                            .whenComplete((status, failure) -> reply(ctx, failure == null ? HttpResponseStatus.OK
-                                    : HttpResponseStatus.INTERNAL_SERVER_ERROR, failure == null ? status
-                                    : error("status failed: " + failure)));
-                } else {
-                    notAllowed(ctx, "GET");
-                }
-                return;
+            reply(ctx, HttpResponseStatus.NOT_FOUND, error("no such endpoint: " + path + " (" + LISTING + ")"));
+        }
+
+        /** Whether the request carries the token; answers 401 (and logs, rate-limited) when not. */
+        private boolean authorized(ChannelHandlerContext ctx, FullHttpRequest req, String path) {
+            if (instance.authorized(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+                return true;
             }
-            if (path.equals("/live") || path.equals("/ready")) {
-                if (!method.equals(HttpMethod.GET)) {
-                    notAllowed(ctx, "GET");
-                } else if (path.equals("/live")) {
-                    live(ctx, instance.lb());
+            long n = unauthorized.count();
+            if (n > 0) {
+                log.warn("admin API: {} call(s) refused without a valid token (latest: {} {} from {})", n,
+                        req.method(), path.replaceAll("\\p{Cntrl}", "?"), ctx.channel().remoteAddress());
+            }
+            reply(ctx, HttpResponseStatus.UNAUTHORIZED, error("this call needs 'Authorization: Bearer TOKEN' "
+                    + "(the token of admin.token-file or admin.token-env, or the one in the lock file)"));
+            return false;
+        }
+
+        private static String body(FullHttpRequest req) {
+            return req.content().toString(StandardCharsets.UTF_8);
+        }
+
+        /** Off the event loop: changes take GaleraLb's lock, which a reload may hold for seconds. */
+        private void change(Runnable work) {
+            changes.execute(work);
+        }
+
+        private void status(ChannelHandlerContext ctx, FullHttpRequest req, String path, List<String> params) {
+            // status() waits for a reload in progress: never on the event loop.
+            CompletableFuture.supplyAsync(instance::status, reads)
+                    .whenComplete((status, failure) -> reply(ctx, failure == null ? HttpResponseStatus.OK
+                            : HttpResponseStatus.INTERNAL_SERVER_ERROR, failure == null ? status
+                            : error("status failed: " + failure)));
+        }
+
+        private void ready(ChannelHandlerContext ctx, FullHttpRequest req, String path, List<String> params) {
+            CompletableFuture.supplyAsync(instance.lb()::notReady, reads).whenComplete((why, failure) -> {
+                if (failure != null) {
+                    reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error("ready failed: " + failure));
+                } else if (why.isEmpty()) {
+                    reply(ctx, HttpResponseStatus.OK, Map.of("ok", true, "message", "every listener can serve"));
                 } else {
-                    CompletableFuture.supplyAsync(instance.lb()::notReady, reads).whenComplete((why, failure) -> {
-                        if (failure != null) {
-                            reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error("ready failed: " + failure));
-                        } else if (why.isEmpty()) {
-                            reply(ctx, HttpResponseStatus.OK, Map.of("ok", true, "message", "every listener can serve"));
+                    reply(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, error(String.join("; ", why)));
+                }
+            });
+        }
+
+        /** clustercheck's answer: 200 while the server may take sessions, 503 with the reason, 404 naming the servers. */
+        private void health(ChannelHandlerContext ctx, FullHttpRequest req, String path, List<String> params) {
+            boolean head = req.method().equals(HttpMethod.HEAD);
+            CompletableFuture.supplyAsync(() -> instance.lb().availability(params.get(0), params.get(1)), reads)
+                    .whenComplete((a, failure) -> {
+                        if (failure == null) {
+                            replyText(ctx, a.available() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                    a.reason() + "\n", "text/plain; charset=utf-8", head);
+                        } else if (failure.getCause() instanceof IllegalArgumentException e) {
+                            replyText(ctx, HttpResponseStatus.NOT_FOUND, e.getMessage() + "\n",
+                                    "text/plain; charset=utf-8", head);
                         } else {
-                            reply(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, error(String.join("; ", why)));
+                            replyText(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "health failed: " + failure
+                                    + "\n", "text/plain; charset=utf-8", head);
                         }
                     });
-                }
-                return;
-            }
-            String[] health = path.split("/");
-            if (health.length == 4 && health[1].equals("health")) {
-                boolean head = method.equals(HttpMethod.HEAD);
-                if (!method.equals(HttpMethod.GET) && !head) {
-                    notAllowed(ctx, "GET, HEAD");
-                    return;
-                }
-                CompletableFuture.supplyAsync(() -> instance.lb().availability(health[2], health[3]), reads)
-                        .whenComplete((a, failure) -> {
-                            if (failure == null) {
-                                replyText(ctx, a.available() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                                        a.reason() + "\n", "text/plain; charset=utf-8", head);
-                            } else if (failure.getCause() instanceof IllegalArgumentException e) {
-                                replyText(ctx, HttpResponseStatus.NOT_FOUND, e.getMessage() + "\n",
-                                        "text/plain; charset=utf-8", head);
-                            } else {
-                                replyText(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "health failed: " + failure
-                                        + "\n", "text/plain; charset=utf-8", head);
-                            }
-                        });
-                return;
-            }
-            if (path.equals("/stats") || path.equals("/metrics")) {
-                boolean head = method.equals(HttpMethod.HEAD);
-                if (!method.equals(HttpMethod.GET) && !head) {
-                    notAllowed(ctx, "GET, HEAD");
-                    return;
-                }
-                boolean csv = path.equals("/stats");
-                String accept = req.headers().get(HttpHeaderNames.ACCEPT, "");
-                String contentType = csv ? "text/csv; charset=utf-8"
-                        : accept.contains(OPENMETRICS) ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
-                CompletableFuture.supplyAsync(() -> csv ? instance.stats() : instance.scrape(contentType), reads)
-                        .whenComplete((text, failure) -> {
-                            if (failure != null) {
-                                reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error(path + " failed: " + failure));
-                            } else {
-                                replyText(ctx, HttpResponseStatus.OK, text, contentType, head);
-                            }
-                        });
-                return;
-            }
-            boolean reload = path.equals("/reload");
-            String[] state = path.split("/");
-            boolean serverState = state.length == 5 && state[1].equals("servers") && state[4].equals("state");
-            boolean switchover = state.length == 4 && state[1].equals("listeners") && state[3].equals("switchover");
-            if (!reload && !serverState && !switchover) {
-                reply(ctx, HttpResponseStatus.NOT_FOUND, error("no such endpoint: " + path
-                        + " (GET /, /status, /stats, /metrics, /live, /ready, /health/LISTENER/SERVER; POST /reload, /servers/LISTENER/SERVER/state, "
-                        + "/listeners/LISTENER/switchover)"));
-                return;
-            }
-            if (!method.equals(HttpMethod.POST)) {
-                notAllowed(ctx, "POST");
-                return;
-            }
-            if (!instance.authorized(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
-                long n = unauthorized.count();
-                if (n > 0) {
-                    log.warn("admin API: {} call(s) refused without a valid token (latest: {} {} from {})", n,
-                            method, path.replaceAll("\\p{Cntrl}", "?"), ctx.channel().remoteAddress());
-                }
-                reply(ctx, HttpResponseStatus.UNAUTHORIZED, error("this call needs 'Authorization: Bearer TOKEN' "
-                        + "(the token of admin.token-file or admin.token-env, or the one in the lock file)"));
-                return;
-            }
-            if (reload) {
-                boolean force = new QueryStringDecoder(req.uri()).parameters().getOrDefault("force", List.of())
-                        .contains("true");
-                CompletableFuture.supplyAsync(() -> instance.reload(force), changes).whenComplete((outcome, failure) -> {
-                    if (failure != null) {
-                        log.error("reload failed", failure);
-                        reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error("reload failed: " + failure));
-                    } else {
-                        Map<String, Object> body = new LinkedHashMap<>();
-                        body.put("ok", outcome.ok());
-                        body.put("generation", outcome.generation());
-                        body.put("message", outcome.message());
-                        if (outcome.invalidConfig()) {
-                            body.put("invalid-config", true);
+        }
+
+        private void statsOrMetrics(ChannelHandlerContext ctx, FullHttpRequest req, String path, List<String> params) {
+            boolean head = req.method().equals(HttpMethod.HEAD);
+            boolean csv = path.equals("/stats");
+            String accept = req.headers().get(HttpHeaderNames.ACCEPT, "");
+            String contentType = csv ? "text/csv; charset=utf-8"
+                    : accept.contains(OPENMETRICS) ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
+            CompletableFuture.supplyAsync(() -> csv ? instance.stats() : instance.scrape(contentType), reads)
+                    .whenComplete((text, failure) -> {
+                        if (failure != null) {
+                            reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error(path + " failed: " + failure));
+                        } else {
+                            replyText(ctx, HttpResponseStatus.OK, text, contentType, head);
                         }
-                        reply(ctx, outcome.ok() ? HttpResponseStatus.OK : HttpResponseStatus.UNPROCESSABLE_ENTITY, body);
+                    });
+        }
+
+        private void reload(ChannelHandlerContext ctx, FullHttpRequest req, String path, List<String> params) {
+            boolean force = new QueryStringDecoder(req.uri()).parameters().getOrDefault("force", List.of())
+                    .contains("true");
+            CompletableFuture.supplyAsync(() -> instance.reload(force), changes).whenComplete((outcome, failure) -> {
+                if (failure != null) {
+                    log.error("reload failed", failure);
+                    reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error("reload failed: " + failure));
+                } else {
+                    Map<String, Object> body = new LinkedHashMap<>();
+                    body.put("ok", outcome.ok());
+                    body.put("generation", outcome.generation());
+                    body.put("message", outcome.message());
+                    if (outcome.invalidConfig()) {
+                        body.put("invalid-config", true);
                     }
-                });
-                return;
-            }
-            String body = req.content().toString(StandardCharsets.UTF_8);
-            // Off the event loop: both take GaleraLb's lock, which a reload may hold for seconds.
-            changes.execute(switchover ? () -> switchover(ctx, state[2], body)
-                    : () -> setState(ctx, state[2], state[3], body));
+                    reply(ctx, outcome.ok() ? HttpResponseStatus.OK : HttpResponseStatus.UNPROCESSABLE_ENTITY, body);
+                }
+            });
         }
 
         /**
@@ -593,14 +638,15 @@ final class AdminServer implements AutoCloseable {
             ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }
 
-        static void reply(ChannelHandlerContext ctx, HttpResponseStatus status, Map<String, ?> body) {
+        /** Answers with {@code body} as JSON: a map, or a record of the API ({@link StatusReport}). */
+        static void reply(ChannelHandlerContext ctx, HttpResponseStatus status, Object body) {
             ctx.writeAndFlush(response(status, body)).addListener(ChannelFutureListener.CLOSE);
         }
 
-        private static FullHttpResponse response(HttpResponseStatus status, Map<String, ?> body) {
+        private static FullHttpResponse response(HttpResponseStatus status, Object body) {
             byte[] json;
             try {
-                json = (JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(body) + "\n").getBytes(StandardCharsets.UTF_8);
+                json = (AdminJson.writePretty(body) + "\n").getBytes(StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }

@@ -277,32 +277,26 @@ final class Instance implements AutoCloseable {
      * {@code GET /stats}: one CSV row per listener (svname FRONTEND) and server, with HAProxy's
      * column names where the meaning is the same.
      */
-    @SuppressWarnings("unchecked")
     String stats() {
         StringBuilder csv = new StringBuilder("# pxname,svname,scur,smax,stot,bin,bout,econ,dreq,status,weight,"
                 + "check_status,check_duration,lastchg,idle_closed_by_server\n");
         long now = Instant.now().getEpochSecond();
-        for (Object lo : (List<Object>) status().get("listeners")) {
-            Map<String, Object> l = (Map<String, Object>) lo;
-            List<Object> servers = (List<Object>) l.get("servers");
+        for (StatusReport.ListenerStatus l : status().listeners()) {
             long stot = 0;
             long bin = 0;
             long bout = 0;
-            for (Object so : servers) {
-                Map<String, Object> srv = (Map<String, Object>) so;
-                stot += ((Number) srv.get("total-sessions")).longValue();
-                bin += ((Number) srv.get("bytes-in")).longValue();
-                bout += ((Number) srv.get("bytes-out")).longValue();
-                Object changed = srv.get("last-change");
-                csv.append(row(l.get("name"), srv.get("name"), srv.get("sessions"), srv.get("max-sessions"),
-                        srv.get("total-sessions"), srv.get("bytes-in"), srv.get("bytes-out"), srv.get("connect-failures"),
-                        "", srv.get("state"), srv.get("weight"), srv.get("reason"), srv.get("check-duration-ms"),
-                        changed == null ? "" : now - Instant.parse((String) changed).getEpochSecond(),
-                        srv.get("idle-closed-by-server")));
+            for (StatusReport.ServerStatus srv : l.servers()) {
+                stot += srv.totalSessions();
+                bin += srv.bytesIn();
+                bout += srv.bytesOut();
+                csv.append(row(l.name(), srv.name(), srv.sessions(), srv.maxSessions(), srv.totalSessions(),
+                        srv.bytesIn(), srv.bytesOut(), srv.connectFailures(), "", srv.state(), srv.weight(), srv.reason(),
+                        srv.checkDurationMs(), srv.lastChange() == null ? ""
+                                : now - Instant.parse(srv.lastChange()).getEpochSecond(),
+                        srv.idleClosedByServer()));
             }
-            long refused = ((Number) l.get("refused-no-server")).longValue()
-                    + ((Number) l.get("refused-max-connections")).longValue();
-            csv.append(row(l.get("name"), "FRONTEND", l.get("sessions"), "", stot, bin, bout, "", refused, "OPEN", "",
+            long refused = l.refusedNoServer() + l.refusedMaxConnections();
+            csv.append(row(l.name(), "FRONTEND", l.sessions(), "", stot, bin, bout, "", refused, "OPEN", "",
                     "", "", "", ""));
         }
         return csv.toString();
@@ -377,25 +371,11 @@ final class Instance implements AutoCloseable {
     }
 
     /** The writer of a {@code balance: first} listener, in {@code GET /status}. */
-    private static Map<String, Object> writerStatus(WriterElection.State w) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("server", w.writer().orElse(null));
-        m.put("no-writer-reason", w.writer().isPresent() ? null : w.noWriterReason());
-        m.put("since", w.since().toString());
-        m.put("reason", w.reason());
-        m.put("changes", w.changes());
-        m.put("checked", w.checked().toString());
-        w.lease().ifPresent(l -> {
-            Map<String, Object> lease = new LinkedHashMap<>();
-            lease.put("writer", l.writer());
-            lease.put("holder", l.holder());
-            lease.put("epoch", l.epoch());
-            lease.put("changed", l.changedAt().toString());
-            lease.put("reason", l.reason());
-            m.put("lease", lease);
-        });
-        w.leaseError().ifPresent(e -> m.put("lease-error", e));
-        return m;
+    private static StatusReport.WriterStatus writerStatus(WriterElection.State w) {
+        return new StatusReport.WriterStatus(w.writer().orElse(null),
+                w.writer().isPresent() ? null : w.noWriterReason(), w.since().toString(), w.reason(), w.changes(),
+                w.checked().toString(), w.lease().map(l -> new StatusReport.LeaseStatus(l.writer(), l.holder(),
+                        l.epoch(), l.changedAt().toString(), l.reason())).orElse(null), w.leaseError().orElse(null));
     }
 
     /** Whether the file on disk differs from the loaded one; empty when it cannot be read. */
@@ -408,68 +388,32 @@ final class Instance implements AutoCloseable {
     }
 
     /** The process, its configuration, and every listener and server: {@code GET /status}. */
-    synchronized Map<String, Object> status() {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("pid", pid);
-        s.put("started", started.toString());
-        s.put("version", Main.version());
-        s.put("config", configFile.toString());
-        s.put("sha256", sha256);
-        s.put("generation", generation);
-        s.put("loaded", loadedAt.toString());
-        s.put("reload-pending", reloadPending().orElse(null));
-        s.put("transport", lb.transport().name().toLowerCase(Locale.ROOT));
-        s.put("io-threads", lb.ioThreads());
-        s.put("busy-poll", Durations.format(lb.busyPoll()));
-        List<Object> listeners = new ArrayList<>();
+    synchronized StatusReport status() {
+        List<StatusReport.ListenerStatus> listeners = new ArrayList<>();
         for (Listener l : lb.listeners()) {
-            Map<String, Object> lm = new LinkedHashMap<>();
-            lm.put("name", l.name());
-            lm.put("bind", l.config().bind().toString());
-            lm.put("balance", l.config().balance().yamlName());
-            lm.put("sessions", l.activeSessions());
-            lm.put("max-connections", l.config().maxConnections());
-            lm.put("refused-no-server", l.refusedNoServer());
-            lm.put("refused-max-connections", l.refusedMaxConnections());
-            lm.put("refused-no-socket", l.refusedNoSocket());
-            lm.put("closed-fin-timeout", l.closedByFinTimeout());
-            lb.writerState(l.name()).ifPresent(w -> lm.put("writer", writerStatus(w)));
             Map<String, ServerHealth> health = lb.health(l.name()).snapshot();
-            List<Object> servers = new ArrayList<>();
+            List<StatusReport.ServerStatus> servers = new ArrayList<>();
             for (Server srv : l.pool().servers()) {
-                Map<String, Object> sm = new LinkedHashMap<>();
-                sm.put("name", srv.name());
-                sm.put("address", srv.config().address().toString());
-                sm.put("connects-to", AddressWatch.shown(srv.address()) + ":" + srv.address().getPort());
-                if (!srv.addressProblem().isEmpty()) {
-                    sm.put("address-problem", srv.addressProblem());
-                }
-                sm.put("weight", srv.config().weight());
-                sm.put("weight-share", srv.weightShare());
-                sm.put("state", srv.state());
-                sm.put("health", srv.isUp() ? "UP" : "DOWN");
                 ServerHealth h = health.get(srv.name());
-                sm.put("reason", h != null && h.lastResult() != null ? h.lastResult().reason() : srv.downReason());
-                sm.put("last-change", h != null && h.lastChange() != null ? h.lastChange().toString() : null);
-                sm.put("sessions", srv.activeSessions());
-                sm.put("total-sessions", srv.totalSessions());
-                sm.put("max-sessions", srv.maxSessions());
-                sm.put("bytes-in", srv.bytesFromClients());
-                sm.put("bytes-out", srv.bytesToClients());
-                sm.put("connect-failures", srv.connectFailures());
-                sm.put("host-blocked", srv.hostBlocked());
-                sm.put("idle-closed-by-server", srv.idleClosedByServer());
-                sm.put("client-aborts", srv.clientAborts());
-                sm.put("server-aborts", srv.serverAborts());
-                sm.put("downtime-seconds", srv.downtime().toSeconds());
-                sm.put("check-duration-ms", h != null && h.lastDuration() != null ? h.lastDuration().toMillis() : null);
-                servers.add(sm);
+                servers.add(new StatusReport.ServerStatus(srv.name(), srv.config().address().toString(),
+                        AddressWatch.shown(srv.address()) + ":" + srv.address().getPort(),
+                        srv.addressProblem().isEmpty() ? null : srv.addressProblem(), srv.config().weight(),
+                        srv.weightShare(), srv.state(), srv.isUp() ? "UP" : "DOWN",
+                        h != null && h.lastResult() != null ? h.lastResult().reason() : srv.downReason(),
+                        h != null && h.lastChange() != null ? h.lastChange().toString() : null,
+                        srv.activeSessions(), srv.totalSessions(), srv.maxSessions(), srv.bytesFromClients(),
+                        srv.bytesToClients(), srv.connectFailures(), srv.hostBlocked(), srv.idleClosedByServer(),
+                        srv.clientAborts(), srv.serverAborts(), srv.downtime().toSeconds(),
+                        h != null && h.lastDuration() != null ? h.lastDuration().toMillis() : null));
             }
-            lm.put("servers", servers);
-            listeners.add(lm);
+            listeners.add(new StatusReport.ListenerStatus(l.name(), l.config().bind().toString(),
+                    l.config().balance().yamlName(), l.activeSessions(), l.config().maxConnections(),
+                    l.refusedNoServer(), l.refusedMaxConnections(), l.refusedNoSocket(), l.closedByFinTimeout(),
+                    lb.writerState(l.name()).map(Instance::writerStatus).orElse(null), servers));
         }
-        s.put("listeners", listeners);
-        return s;
+        return new StatusReport(pid, started.toString(), Main.version(), configFile.toString(), sha256, generation,
+                loadedAt.toString(), reloadPending().orElse(null), lb.transport().name().toLowerCase(Locale.ROOT),
+                lb.ioThreads(), Durations.format(lb.busyPoll()), listeners);
     }
 
     void shutdown() {

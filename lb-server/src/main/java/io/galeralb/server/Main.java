@@ -61,7 +61,8 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: use run, check, reload, status, drain, ready, maint, probe, doctor or help");
+        // picocli answers with this message and the usage, which lists every command.
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
     }
 
     /** The version written into the jar's manifest by the build. */

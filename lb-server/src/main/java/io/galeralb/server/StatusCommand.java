@@ -1,11 +1,8 @@
 package io.galeralb.server;
 
-import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,57 +27,51 @@ final class StatusCommand implements Callable<Integer> {
     boolean json;
 
     @Override
-    @SuppressWarnings("unchecked")
     public Integer call() throws IOException {
-        AdminClient.Answer a;
+        StatusReport s;
         try {
-            a = AdminClient.forConfig(configOption.file).call("GET", "/status", Duration.ofSeconds(10));
+            s = AdminClient.forConfig(configOption.file).status(Duration.ofSeconds(10));
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
             return e.exitCode();
         }
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> s = a.body();
         if (json) {
-            out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
+            out.println(AdminJson.writePretty(s));
             return ExitCode.OK;
         }
-        out.printf("galera-lb %s, PID %s, running since %s; %s, %s I/O thread(s), busy-poll %s%n", s.get("version"),
-                s.get("pid"), s.get("started"), s.get("transport"), s.get("io-threads"), s.get("busy-poll"));
-        out.printf("config %s%n  sha256 %s, generation %s, loaded %s%n", s.get("config"), s.get("sha256"),
-                s.get("generation"), s.get("loaded"));
-        if (Boolean.TRUE.equals(s.get("reload-pending"))) {
+        out.printf("galera-lb %s, PID %s, running since %s; %s, %s I/O thread(s), busy-poll %s%n", s.version(),
+                s.pid(), s.started(), s.transport(), s.ioThreads(), s.busyPoll());
+        out.printf("config %s%n  sha256 %s, generation %s, loaded %s%n", s.config(), s.sha256(), s.generation(),
+                s.loaded());
+        if (Boolean.TRUE.equals(s.reloadPending())) {
             out.println("  the file on disk differs from the loaded configuration: reload pending");
-        } else if (s.get("reload-pending") == null) {
+        } else if (s.reloadPending() == null) {
             out.println("  the configuration file cannot be read: galera-lb could not reload it");
         }
-        for (Object lo : (List<Object>) s.get("listeners")) {
-            Map<String, Object> l = (Map<String, Object>) lo;
-            out.printf("%nlistener %s on %s (%s), %s session(s)%n", l.get("name"), l.get("bind"), l.get("balance"),
-                    l.get("sessions"));
-            if (l.get("writer") instanceof Map<?, ?> w) {
-                out.println(w.get("server") != null
-                        ? "  writer " + w.get("server") + " since " + shortTime(w.get("since")) + " (" + w.get("reason") + ")"
-                        : "  NO WRITER: " + w.get("no-writer-reason"));
-                if (w.get("lease") instanceof Map<?, ?> lease) {
-                    out.println("  writer lease: " + lease.get("writer") + ", epoch " + lease.get("epoch") + ", set "
-                            + shortTime(lease.get("changed")) + " by " + lease.get("holder"));
+        for (StatusReport.ListenerStatus l : s.listeners()) {
+            out.printf("%nlistener %s on %s (%s), %s session(s)%n", l.name(), l.bind(), l.balance(), l.sessions());
+            StatusReport.WriterStatus w = l.writer();
+            if (w != null) {
+                out.println(w.server() != null
+                        ? "  writer " + w.server() + " since " + shortTime(w.since()) + " (" + w.reason() + ")"
+                        : "  NO WRITER: " + w.noWriterReason());
+                if (w.lease() != null) {
+                    out.println("  writer lease: " + w.lease().writer() + ", epoch " + w.lease().epoch() + ", set "
+                            + shortTime(w.lease().changed()) + " by " + w.lease().holder());
                 }
             }
             out.printf("  %-16s %-22s %-5s %8s  %-20s %s%n", "SERVER", "ADDRESS", "STATE", "SESSIONS", "LAST CHANGE",
                     "REASON");
-            for (Object so : (List<Object>) l.get("servers")) {
-                Map<String, Object> srv = (Map<String, Object>) so;
-                Object changed = srv.get("last-change");
-                out.printf("  %-16s %-22s %-5s %8s  %-20s %s%n", srv.get("name"), srv.get("address"), srv.get("state"),
-                        srv.get("sessions"), changed == null ? "-" : shortTime(changed),
-                        srv.get("reason"));
+            for (StatusReport.ServerStatus srv : l.servers()) {
+                out.printf("  %-16s %-22s %-5s %8s  %-20s %s%n", srv.name(), srv.address(), srv.state(),
+                        srv.sessions(), srv.lastChange() == null ? "-" : shortTime(srv.lastChange()), srv.reason());
             }
         }
         return ExitCode.OK;
     }
 
-    private static String shortTime(Object instant) {
-        return String.valueOf(instant).replaceFirst("\\.\\d+Z$", "Z");
+    private static String shortTime(String instant) {
+        return instant.replaceFirst("\\.\\d+Z$", "Z");
     }
 }

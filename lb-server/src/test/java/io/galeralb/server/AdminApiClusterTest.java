@@ -339,7 +339,7 @@ class AdminApiClusterTest {
         assertThat(call("POST", "/servers/app-cluster/node1/state", null, "{\"state\":\"maint\"}").statusCode())
                 .isEqualTo(401);
         assertThat(stateOf("node1")).isEqualTo("UP");
-        assertThat(instance.status().get("generation")).isEqualTo(1L);
+        assertThat(instance.status().generation()).isEqualTo(1L);
 
         String state = "/servers/app-cluster/node1/state";
         assertThat(call("POST", "/servers/nope/node1/state", TOKEN, "{\"state\":\"drain\"}").statusCode()).isEqualTo(404);

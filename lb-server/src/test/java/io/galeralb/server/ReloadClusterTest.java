@@ -175,7 +175,7 @@ class ReloadClusterTest {
                 done.get(), reloads, failures.size(), reloadMillis.get(reloads / 2), reloadMillis.get(reloads - 1));
         assertThat(failures).isEmpty();
         assertThat(done.get()).isGreaterThanOrEqualTo(total);
-        assertThat(instance.status().get("generation")).isEqualTo((long) reloads + 1);
+        assertThat(instance.status().generation()).isEqualTo(reloads + 1L);
         assertThat(nodes).containsExactlyInAnyOrder("node1", "node2", "node3");
     }
 
@@ -186,18 +186,19 @@ class ReloadClusterTest {
     @Test
     void ioThreadsAreSetAtStartAndAReloadThatChangesThemSaysSo() throws Exception {
         int cpus = Runtime.getRuntime().availableProcessors();
-        assertThat(instance.status()).containsEntry("io-threads", cpus);
+        assertThat(instance.status().ioThreads()).isEqualTo(cpus);
         Files.writeString(file, "io-threads: " + (cpus + 1) + "\n" + configB);
         Instance.ReloadOutcome outcome = instance.reload();
         assertThat(outcome.ok()).as(outcome.message()).isTrue();
         assertThat(outcome.message()).endsWith("; changed io-threads (io-threads: take effect at the next start)");
-        assertThat(instance.status()).containsEntry("io-threads", cpus).containsEntry("generation", 2L);
+        assertThat(instance.status().ioThreads()).isEqualTo(cpus);
+        assertThat(instance.status().generation()).isEqualTo(2L);
         assertThat(instance.lb().listener("app-cluster").pool().servers()).extracting(s -> s.name())
                 .containsExactly("node1", "node2");
 
         instance.shutdown();
         instance = Instance.start(file);
-        assertThat(instance.status()).containsEntry("io-threads", cpus + 1);
+        assertThat(instance.status().ioThreads()).isEqualTo(cpus + 1);
         try (Connection c = DriverManager.getConnection(url)) {
             assertThat(GaleraCluster.nodeOf(c)).isIn("node1", "node2");
         }
@@ -205,12 +206,12 @@ class ReloadClusterTest {
 
     @Test
     void aReloadChangesTheBusyPollWindowInPlace() throws Exception {
-        assertThat(instance.status()).containsEntry("busy-poll", "100us");
+        assertThat(instance.status().busyPoll()).isEqualTo("100us");
         Files.writeString(file, "busy-poll: 0us\n" + configB);
         Instance.ReloadOutcome outcome = instance.reload();
         assertThat(outcome.ok()).as(outcome.message()).isTrue();
         assertThat(outcome.message()).endsWith("; changed busy-poll");
-        assertThat(instance.status()).containsEntry("busy-poll", "0s");
+        assertThat(instance.status().busyPoll()).isEqualTo("0s");
         try (Connection c = DriverManager.getConnection(url)) {
             assertThat(GaleraCluster.nodeOf(c)).isIn("node1", "node2");
         }
@@ -263,7 +264,7 @@ class ReloadClusterTest {
             assertThat(instance.lb().listeners()).extracting(l -> l.name()).containsExactly("app-cluster");
             assertThat(instance.lb().listener("app-cluster").pool().servers()).extracting(s -> s.name())
                     .containsExactly("node1", "node2", "node3");
-            assertThat(instance.status().get("generation")).isEqualTo(1L);
+            assertThat(instance.status().generation()).isEqualTo(1L);
         }
     }
     @Test
