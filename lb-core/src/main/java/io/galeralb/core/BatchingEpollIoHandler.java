@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * epoll by itself; from the cancel on, events still reported for the socket are dropped, since
  * its channel asked for none.
  *
- * <p><b>Kept registered.</b> Netty 4.2 (seen in 4.2.18 and 4.2.20) takes a socket out of epoll
+ * <p><b>Kept registered.</b> Netty 4.2 takes a socket out of epoll
  * ({@code EPOLL_CTL_DEL}) when it wants no events at all, but keeps treating it as added: the
  * next interest, always an {@code EPOLL_CTL_MOD}, then fails with ENOENT and the channel is
  * closed. A half-closed socket gets there every time: once its input has ended it wants neither

@@ -16,21 +16,12 @@ import org.slf4j.LoggerFactory;
  * Busy polling: an I/O thread that has just handled I/O polls for more without sleeping for up
  * to a window (100 µs by default), as long as the machine has CPU to spare ({@link CpuPressure}).
  *
- * <p>A request through the proxy wakes its I/O thread twice, once for the request and once for
- * the answer, and waking a sleeping thread is slow: on a virtual machine the idle vCPU has
- * halted and the hypervisor has to schedule it again. One sysbench client (oltp_point_select,
- * 2 vCPUs) got 12.8k queries/s through galera-lb sleeping in {@code epoll_wait}, and 17-19k
- * polling for 50-100 µs after each event, more than it got connected directly (16k); 20 µs
- * did worse than not polling (10.2k), being shorter than the wait for MariaDB's answer.
- *
- * <p>Polling takes CPU from whatever else runs, which is why it stops while tasks wait for a
- * CPU: at 8 and 32 client threads, with every core taken, polling for 50 µs cut the same
- * benchmark from 38-41k to 26-35k queries/s. Under a CPU quota (a container's CPU limit) it
- * also stops for a while each time galera-lb's cgroup runs out of its quota: polling spends the
- * quota, and a cgroup over it is stopped until the period ends. An idle thread never polls
- * (only the window after its own I/O), so a quiet galera-lb stays asleep. HAProxy's
- * {@code busy-polling} is the same idea without the window or the pressure check (its threads
- * never sleep), and off by default.
+ * <p>A request through the proxy wakes its I/O thread twice (request, answer), and waking a
+ * sleeping vCPU is slow; polling a little longer than MariaDB takes to answer saves both. It
+ * takes CPU from whatever else runs, so it stops while tasks wait for a CPU and, under a CPU
+ * quota, for a while after galera-lb's cgroup ran out of it. An idle thread never polls (only
+ * the window after its own I/O). The figures behind the window and the rules:
+ * docs/decisions/busy-polling.md.
  */
 final class BusyPoll implements AutoCloseable {
 

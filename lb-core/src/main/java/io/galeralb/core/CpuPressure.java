@@ -18,10 +18,8 @@ import org.slf4j.LoggerFactory;
  * runnable task waited for a CPU, which must be below {@link #LOW}; and, under a CPU quota
  * ({@link CpuQuota}, a container's CPU limit), that galera-lb's cgroup has not run out of its
  * quota for {@link #QUOTA_QUIET_MILLIS} ms. Sampled every {@link #PERIOD_MILLIS} ms on a thread
- * of its own, since reading a file is not for an event loop.
- *
- * <p>On a 2-core machine with sysbench, MariaDB and galera-lb the pressure was 8-19% at one client
- * thread, 95-100% at 8 and 32, when every core is taken.
+ * of its own, since reading a file is not for an event loop. Why these thresholds:
+ * docs/decisions/busy-polling.md.
  */
 final class CpuPressure implements AutoCloseable {
 
@@ -34,11 +32,7 @@ final class CpuPressure implements AutoCloseable {
     /**
      * Under a quota, polling stops for this long each time the cgroup runs out of its quota (is
      * throttled): polling spends what the quota leaves, and a throttled period is what says it
-     * left too little. Where the load alone keeps the cgroup throttled, polling stays off. A
-     * rule on the share of the quota used (stop at half, or at 90%) stopped polling in a 1-CPU
-     * cgroup at one client thread about half of the time, since one polling thread uses the
-     * whole of a CPU (12.5-14.8k queries/s, polling off 12.1-12.9k); 1000 ms here, with a
-     * throttle every second or two, little better (13.6-16.0k); 200 ms 15.7-18.1k.
+     * left too little. Where the load alone keeps the cgroup throttled, polling stays off.
      */
     static final long QUOTA_QUIET_MILLIS = 200;
 

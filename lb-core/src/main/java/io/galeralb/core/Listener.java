@@ -41,9 +41,8 @@ public final class Listener {
     /**
      * How much one read may take: Netty's adaptive guess from 64 B up to 256 KiB (its default
      * stops at 64 KiB). Small MySQL packets keep reads small; a bulk transfer (a dump, a large
-     * result set) moves in reads of up to 256 KiB, a quarter of the syscalls. iperf3 through a
-     * TCP listener: 13-15 Gbit/s with 64 KiB, 19-20 with 256 KiB, 22-23 with 1 MiB (direct 34-37);
-     * 256 KiB keeps what one streaming session holds at about 256 KiB plus the water mark.
+     * result set) moves in reads of up to 256 KiB, a quarter of the syscalls; what one streaming
+     * session holds stays at about 256 KiB plus the water mark (docs/architecture.md).
      *
      * <p>Up to 16 reads per wakeup, Netty's default for a socket: an allocator set as an option
      * replaces that default with its own, 1, and then an answer larger than the current guess

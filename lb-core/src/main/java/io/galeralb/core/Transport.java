@@ -99,9 +99,8 @@ public enum Transport {
      * Ends the output of {@code ch} (sends a FIN) once everything written to it has been sent.
      * Netty's {@link DuplexChannel#shutdownOutput()} builds a {@code ChannelOutputShutdownException}
      * with a full stack trace on every call, to fail writes still queued; a relay ends an output
-     * only when nothing is queued, so on a native socket the FIN goes to the socket itself. Under
-     * connection churn (one half-close per session) the stack trace was 2.4% of galera-lb's CPU.
-     * The socket records the shutdown, so {@link DuplexChannel#isOutputShutdown()} still tells.
+     * only when nothing is queued, so on a native socket the FIN goes to the socket itself, without
+     * that cost on every session's half-close. The socket records the shutdown, so {@link DuplexChannel#isOutputShutdown()} still tells.
      */
     static void shutdownOutput(DuplexChannel ch) {
         if (ch instanceof UnixChannel unix && unix.fd() instanceof Socket socket) {

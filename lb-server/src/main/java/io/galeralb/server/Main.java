@@ -17,10 +17,9 @@ public final class Main implements Runnable {
 
     /**
      * Netty's leak detector stays on, but records the stack of one buffer in 4096 rather than
-     * its default one in 128: the relay allocates a buffer per read, and at one in 128 the
-     * sampled stacks were 0.75-1.55% of galera-lb's CPU under oltp_point_select and 1.0% under
-     * connection churn (perf profiles). A leak on any busy path is still sampled within
-     * seconds. Setting the property on the command line overrides this.
+     * its default one in 128: the relay allocates a buffer per read, and the sampled stacks cost
+     * CPU on the forwarding path (docs/architecture.md). A leak on any busy path is still
+     * sampled within seconds. Setting the property on the command line overrides this.
      */
     private static final String LEAK_SAMPLING_INTERVAL = "io.netty.leakDetection.samplingInterval";
     private static final String DEFAULT_LEAK_SAMPLING_INTERVAL = "4096";
@@ -39,9 +38,9 @@ public final class Main implements Runnable {
     /**
      * Runs the command and returns its exit code. picocli turns exceptions into exit codes but
      * lets an {@link Error} through; uncaught, it would end only the main thread, and the I/O
-     * threads (not daemons) would keep a process alive that no longer stops on SIGTERM. Seen
-     * with a jar replaced while galera-lb ran: classes first needed at shutdown could no longer
-     * be loaded. It is printed plainly (logging may be what failed) and exits 1.
+     * threads (not daemons) would keep a process alive that no longer stops on SIGTERM (a jar
+     * replaced under a running galera-lb does that). It is printed plainly (logging may be what
+     * failed) and exits 1.
      */
     static int execute(CommandLine commandLine, String[] args) {
         try {
