@@ -83,8 +83,7 @@ class GrafanaDashboardIT {
         Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Instance instance = Instance.start(file);
         try {
-            try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port
-                    + "/demo?user=app&password=app&connectTimeout=10000")) {
+            try (Connection c = DriverManager.getConnection(TestConfigs.appUrl(port))) {
                 GaleraCluster.nodeOf(c);
             }
             HttpClient http = HttpClient.newHttpClient();

@@ -33,7 +33,7 @@ final class PackagedConfig {
 
     /** Waits until a session through {@code port} reaches a node. */
     static void awaitSession(int port) {
-        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        String url = TestConfigs.appUrl(port);
         await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> {
             try (Connection c = DriverManager.getConnection(url)) {
                 return GaleraCluster.nodeOf(c).startsWith("node");

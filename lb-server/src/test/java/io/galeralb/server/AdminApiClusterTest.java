@@ -61,7 +61,7 @@ class AdminApiClusterTest {
         file = dir.resolve("lb.yaml");
         Files.writeString(file, yaml);
         instance = Instance.start(file);
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
+        url = TestConfigs.appUrl(port);
         admin = "http://127.0.0.1:" + adminPort;
     }
 

@@ -37,7 +37,7 @@ class AdminFloodTest {
         Path f = dir.resolve("lb.yaml");
         Files.writeString(f, TestConfigs.instanceYaml(port, adminPort, dir.resolve("lb.lock")));
         instance = Instance.start(f);
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
+        url = TestConfigs.appUrl(port);
     }
 
     @AfterEach

@@ -198,7 +198,7 @@ class CliTest {
         Path f = dir.resolve("lb.yaml");
         Files.writeString(f, TestConfigs.instanceYaml(port, TestConfigs.freePort(), dir.resolve("lb.lock"))
                 .replace("shutdown-grace: 2s", "shutdown-grace: 2m"));
-        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
+        String url = TestConfigs.appUrl(port);
         try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString())) {
             lb.awaitOutput("galera-lb started: 1 listener(s)");
             assertThat(lb.output()).contains("listener app-cluster on 127.0.0.1:" + port + " (leastconn")
@@ -385,7 +385,7 @@ class CliTest {
         Path f = dir.resolve("lb.yaml");
         Files.writeString(f, "lock-file: " + dir.resolve("lb.lock") + "\n" + TestConfigs.writerYaml(port, adminPort,
                 new int[] {1, 2, 3}, "    writer-lease: { table: " + table + " }\n"));
-        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
+        String url = TestConfigs.appUrl(port);
         try (GaleraLbProcess lb = GaleraLbProcess.start("run", "--config", f.toString());
              Connection busy = awaitStartedAndConnect(lb, url)) {
             assertThat(GaleraCluster.nodeOf(busy)).isEqualTo("node1");

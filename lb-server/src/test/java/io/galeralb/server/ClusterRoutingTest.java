@@ -39,7 +39,7 @@ class ClusterRoutingTest {
     void start() throws Exception {
         int port = TestConfigs.freePort();
         lb = GaleraLb.start(TestConfigs.cluster(port));
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        url = TestConfigs.appUrl(port);
     }
 
     @AfterEach

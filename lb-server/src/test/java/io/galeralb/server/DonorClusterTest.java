@@ -60,7 +60,7 @@ class DonorClusterTest {
              GaleraLb always = GaleraLb.start(TestConfigs.parse(fastChecks(
                      TestConfigs.clusterYaml(TestConfigs.freePort(), "      available-when-donor: always\n"))))) {
             for (int i = 0; i < 4; i++) {
-                held.add(DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app"));
+                held.add(DriverManager.getConnection(TestConfigs.appUrl(port)));
             }
             assertThat(held.stream().map(DonorClusterTest::nodeOf).distinct()).containsExactlyInAnyOrder("node1", "node2");
             List<Seen> seenLastNode = new CopyOnWriteArrayList<>();
@@ -108,7 +108,7 @@ class DonorClusterTest {
         GaleraCluster.execute(1, "CREATE TABLE IF NOT EXISTS demo.ist_rows (id INT AUTO_INCREMENT PRIMARY KEY, v INT)",
                 "INSERT INTO demo.ist_rows (v) VALUES (1), (2), (3)");
         int port = TestConfigs.freePort();
-        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
+        String url = TestConfigs.appUrl(port);
         List<Connection> held = new ArrayList<>();
         List<String> errors = new CopyOnWriteArrayList<>();
         try (GaleraLb lb = GaleraLb.start(TestConfigs.parse(fastChecks(TestConfigs.clusterYaml(port))));
@@ -159,7 +159,7 @@ class DonorClusterTest {
         GaleraCluster.wipeNode(3);
         GaleraCluster.execute(1, "CREATE TABLE IF NOT EXISTS demo.mb_rows (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
         int port = TestConfigs.freePort();
-        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
+        String url = TestConfigs.appUrl(port);
         List<Connection> held = new ArrayList<>();
         List<String> errors = new CopyOnWriteArrayList<>();
         try (GaleraLb lb = GaleraLb.start(TestConfigs.parse(fastChecks(TestConfigs.clusterYaml(port))))) {

@@ -62,7 +62,7 @@ class HealthClusterTest {
     private void start(String extraHealth) throws Exception {
         int port = TestConfigs.freePort();
         lb = GaleraLb.start(TestConfigs.parse(TestConfigs.clusterYaml(port, extraHealth)));
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        url = TestConfigs.appUrl(port);
     }
 
     private Server server(int node) {
@@ -358,8 +358,7 @@ class HealthClusterTest {
                 assertThat(server(n).isUp()).isFalse();
                 assertThat(server(n).downReason()).contains("access denied");
             }
-            assertThatThrownBy(() -> DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port
-                    + "/demo?user=app&password=app").close())
+            assertThatThrownBy(() -> DriverManager.getConnection(TestConfigs.appUrl(port)).close())
                     .hasMessageContaining("access denied for check user 'clustercheck'");
             await().atMost(Duration.ofSeconds(10)).until(() -> health(1).checks() >= 3);
             assertThat(logs.lines()).anySatisfy(l -> assertThat(l).contains("node1 DOWN").contains("access denied"));

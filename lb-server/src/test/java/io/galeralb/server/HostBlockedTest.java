@@ -56,7 +56,7 @@ class HostBlockedTest {
                       single: { address: 127.0.0.1:%d }
                 """.formatted(port, SOURCE, TestConfigs.checkPasswordFile(), node));
         lb = GaleraLb.start(TestConfigs.parse(Files.readString(file)));
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=5000";
+        url = TestConfigs.appUrl(port, "connectTimeout=5000");
     }
 
     @AfterEach

@@ -24,7 +24,7 @@ class IdleTimeoutClusterTest {
         int port = TestConfigs.freePort();
         String yaml = TestConfigs.clusterYaml(port).replace("timeouts: { connect: 2s }",
                 "timeouts: { connect: 2s, client-idle: auto }");
-        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
+        String url = TestConfigs.appUrl(port);
         Map<String, Connection> byNode = new HashMap<>();
         try (LogCapture logs = new LogCapture(); GaleraLb lb = GaleraLb.start(TestConfigs.parse(yaml))) {
             String mismatch = "app-cluster: nodes disagree on wait_timeout: node1=10s node2,node3=28800s; "

@@ -61,7 +61,7 @@ class LiveDnsClusterTest {
         String yaml = TestConfigs.clusterYaml(port, "    resolve-interval: 1h\n")
                 .replaceFirst("(?s)    servers:\n.*", "    servers:\n      db: { address: " + NAME + ":" + node1 + " }\n");
         lb = GaleraLb.start(TestConfigs.parse("dns: { nameservers: [127.0.0.1:" + dnsPort + "] }\n" + yaml));
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        url = TestConfigs.appUrl(port);
     }
 
     @AfterEach

@@ -106,8 +106,7 @@ class ObserverClusterTest {
     }
 
     private Connection connect(String options) throws SQLException {
-        return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + recorder.port() + "/demo?user=app&password=app"
-                + options);
+        return DriverManager.getConnection(TestConfigs.appUrl(recorder.port(), "connectTimeout=10000" + options));
     }
 
     private void session(String options) throws Exception {

@@ -43,7 +43,7 @@ class OpenFilesLimitClusterTest {
         int adminPort = TestConfigs.freePort();
         Path f = dir.resolve("lb.yaml");
         Files.writeString(f, TestConfigs.instanceYaml(port, adminPort, dir.resolve("lb.lock")));
-        String url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        String url = TestConfigs.appUrl(port);
         List<Connection> held = new ArrayList<>();
         // 10 000: enough for the default max-connections 4096 (no warning), whatever this machine's limit.
         try (GaleraLbProcess lb = GaleraLbProcess.startWithOpenFilesLimit(10_000, "run", "--config", f.toString())) {
@@ -128,7 +128,7 @@ class OpenFilesLimitClusterTest {
                     + "max-connections 4096 (all listeners) may need: 2 per session and 200 besides; past about 100 "
                     + "sessions clients get \"too many open files\". Raise LimitNOFILE (systemd) or ulimit -n, or "
                     + "lower max-connections");
-            try (Connection c = session("jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app")) {
+            try (Connection c = session(TestConfigs.appUrl(port))) {
                 assertThat(GaleraCluster.nodeOf(c)).startsWith("node");
             }
         }

@@ -141,8 +141,8 @@ class ProxyProtocolClusterTest {
         assertThat(lb.listener("app-cluster").refusedProxyHeader()).isZero();
 
         // Straight to galera-lb, bypassing HAProxy: no header comes, and the client is not guessed.
-        assertThatThrownBy(() -> DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port
-                + "/demo?user=app&password=app&connectTimeout=10000&socketTimeout=10000"))
+        assertThatThrownBy(() -> DriverManager.getConnection(TestConfigs.appUrl(port,
+                "connectTimeout=10000&socketTimeout=10000")))
                 .isInstanceOf(SQLException.class);
         await().atMost(Duration.ofSeconds(10)).until(() -> lb.listener("app-cluster").refusedProxyHeader() == 1);
     }

@@ -64,7 +64,7 @@ class ReloadClusterTest {
         file = dir.resolve("lb.yaml");
         Files.writeString(file, configA);
         instance = Instance.start(file);
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        url = TestConfigs.appUrl(port);
     }
 
     @AfterEach

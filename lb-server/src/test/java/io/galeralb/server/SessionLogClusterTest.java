@@ -56,8 +56,8 @@ class SessionLogClusterTest {
                         .replace("    timeouts: { connect: 2s }\n",
                                 "    timeouts: { connect: 2s, client-idle: 1s }\n    session-log: errors\n");
         lb = GaleraLb.start(TestConfigs.parse(yaml));
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
-        idleUrl = "jdbc:mariadb://127.0.0.1:" + idlePort + "/demo?user=app&password=app&connectTimeout=10000";
+        url = TestConfigs.appUrl(port);
+        idleUrl = TestConfigs.appUrl(idlePort);
     }
 
     @AfterEach

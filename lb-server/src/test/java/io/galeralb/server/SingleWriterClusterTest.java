@@ -46,7 +46,7 @@ class SingleWriterClusterTest {
     private void start(int[] priorities, String extra) throws Exception {
         int port = TestConfigs.freePort();
         lb = GaleraLb.start(TestConfigs.parse(TestConfigs.writerYaml(port, TestConfigs.freePort(), priorities, extra)));
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        url = TestConfigs.appUrl(port);
     }
 
     private Connection session() throws SQLException {
@@ -203,7 +203,7 @@ class SingleWriterClusterTest {
         int port = TestConfigs.freePort();
         String first = TestConfigs.writerYaml(port, TestConfigs.freePort(), new int[] {2, 1, 3}, "");
         lb = GaleraLb.start(TestConfigs.parse(first.replace("balance: first", "balance: leastconn")));
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        url = TestConfigs.appUrl(port);
         assertThat(lb.writerState("rw")).isEmpty();
         assertThat(nodesOfNewSessions(6)).contains("node1", "node2", "node3");
 

@@ -50,7 +50,7 @@ class SlowStartClusterTest {
     private List<Landing> newSessionsAfterNode2Returns(String slowstart) throws Exception {
         int port = TestConfigs.freePort();
         lb = GaleraLb.start(TestConfigs.parse(TestConfigs.clusterYaml(port, "    slowstart: " + slowstart + "\n")));
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        url = TestConfigs.appUrl(port);
         Server node2 = lb.listener("app-cluster").pool().server("node2");
         await().atMost(Duration.ofSeconds(30)).until(node2::takesSessions);
 

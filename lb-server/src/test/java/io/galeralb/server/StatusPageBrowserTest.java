@@ -87,7 +87,7 @@ class StatusPageBrowserTest {
         Files.writeString(file, yaml);
         instance = Instance.start(file);
         page = "http://127.0.0.1:" + adminPort + "/";
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app";
+        url = TestConfigs.appUrl(port);
         browser.get(page);
         browser.executeScript("sessionStorage.clear()");
         browser.navigate().refresh();

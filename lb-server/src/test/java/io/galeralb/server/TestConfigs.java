@@ -38,6 +38,16 @@ final class TestConfigs {
         }
     }
 
+    /** The demo database through galera-lb on {@code port}, as the application user, connect timeout 10 s. */
+    static String appUrl(int port) {
+        return appUrl(port, "connectTimeout=10000");
+    }
+
+    /** As {@link #appUrl(int)}, with {@code params} (e.g. {@code connectTimeout=5000&useSsl=false}) in place of the timeout. */
+    static String appUrl(int port, String params) {
+        return "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&" + params;
+    }
+
     /** The local cluster's check password, in a file as an operator would keep it. */
     static Path checkPasswordFile() {
         try {

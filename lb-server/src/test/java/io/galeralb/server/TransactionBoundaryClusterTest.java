@@ -69,7 +69,7 @@ class TransactionBoundaryClusterTest {
     private void startLeastconn(String extra) throws Exception {
         port = TestConfigs.freePort();
         start(TestConfigs.clusterYaml(port, extra));
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        url = TestConfigs.appUrl(port);
     }
 
     private Connection session(String options) throws SQLException {
@@ -185,7 +185,7 @@ class TransactionBoundaryClusterTest {
     void aSwitchoverClosesSessionsAtTheirBoundariesAndCutsOnlyTheOnesItCannotFollow() throws Exception {
         port = TestConfigs.freePort();
         start(TestConfigs.writerYaml(port, TestConfigs.freePort(), new int[] {1, 2, 3}, ""));
-        url = "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000";
+        url = TestConfigs.appUrl(port);
         Workload plain = new Workload(6, 6, "");
         Workload tls = new Workload(3, 3, "&sslMode=trust"); // TLS: not followed, closed as before
         plain.awaitCommits(20);

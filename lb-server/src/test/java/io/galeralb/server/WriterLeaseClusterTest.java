@@ -77,7 +77,7 @@ class WriterLeaseClusterTest {
         int port = TestConfigs.freePort();
         GaleraLb lb = GaleraLb.start(TestConfigs.parse(TestConfigs.writerYaml(port, TestConfigs.freePort(), priorities,
                 "    writer-lease: " + lease + "\n")));
-        Instance i = new Instance(lb, "jdbc:mariadb://127.0.0.1:" + port + "/demo?user=app&password=app&connectTimeout=10000");
+        Instance i = new Instance(lb, TestConfigs.appUrl(port));
         synchronized (instances) {
             instances.add(i);
         }
@@ -391,8 +391,7 @@ class WriterLeaseClusterTest {
     private void assertSessionsLandOn(String node, int[] ports) throws SQLException {
         for (int port : ports) {
             for (int k = 0; k < 2; k++) {
-                try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port
-                        + "/demo?user=app&password=app&connectTimeout=10000")) {
+                try (Connection c = DriverManager.getConnection(TestConfigs.appUrl(port))) {
                     assertThat(GaleraCluster.nodeOf(c)).as("through port " + port).isEqualTo(node);
                 }
             }
