@@ -12,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.function.IntFunction;
 
 /** Configurations for tests, written as YAML the way an operator would. */
@@ -22,19 +20,38 @@ final class TestConfigs {
     private TestConfigs() {
     }
 
-    /** Ports handed out in this JVM: the kernel may offer a port again once its socket is closed. */
-    private static final Set<Integer> HANDED_OUT = new HashSet<>();
+    /**
+     * Test ports come from below the kernel's ephemeral range (where it picks the local port of
+     * every outgoing connection and of every bind to port 0), so that nothing on the machine can
+     * take one between the test choosing it and galera-lb binding it; and from below the local
+     * cluster's ports (23306 and up).
+     */
+    private static final int FIRST_PORT = 10_000;
+    private static final int END_PORT = Math.min(GaleraCluster.sqlPort(1) - 306, ephemeralLow());
+    /** The next port to try; each JVM starts at its own place, so that two never compete. */
+    private static int next = FIRST_PORT + (int) (ProcessHandle.current().pid() * 97 % (END_PORT - FIRST_PORT));
 
     /** A loopback port free now and never handed out before in this JVM (two calls never collide). */
     static synchronized int freePort() {
-        while (true) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                if (HANDED_OUT.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        for (int tried = 0; tried < END_PORT - FIRST_PORT; tried++) {
+            int port = next;
+            next = next + 1 < END_PORT ? next + 1 : FIRST_PORT;
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (IOException inUse) {
+                // taken by a process of this machine: the next one
             }
+        }
+        throw new IllegalStateException("no free loopback port in " + FIRST_PORT + "-" + END_PORT);
+    }
+
+    /** The first port the kernel hands out by itself ({@code net.ipv4.ip_local_port_range}). */
+    private static int ephemeralLow() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
+                    .split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("cannot read the kernel's ephemeral port range", e);
         }
     }
 
