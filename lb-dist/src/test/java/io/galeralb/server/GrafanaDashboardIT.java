@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import io.galeralb.server.process.Instance;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * failed lookup keeps the last good address: logged once until the name resolves again, and
  * shown in {@code /status}.
  */
-final class AddressWatch implements AutoCloseable {
+public final class AddressWatch implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AddressWatch.class);
     /** How often due lookups are looked for: the finest resolve-interval is 1s. */
@@ -221,7 +221,7 @@ final class AddressWatch implements AutoCloseable {
     }
 
     /** An address as the log shows it: the IP, or "unresolved" for a name that never resolved. */
-    static String shown(InetSocketAddress a) {
+    public static String shown(InetSocketAddress a) {
         return a.getAddress() == null ? "unresolved" : a.getAddress().getHostAddress();
     }
 

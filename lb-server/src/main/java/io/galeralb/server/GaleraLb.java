@@ -22,6 +22,8 @@ import io.galeralb.health.CheckResult;
 import io.galeralb.health.ListenerHealth;
 import io.galeralb.health.ServerHealth;
 import io.galeralb.health.Transition;
+import io.galeralb.server.admin.Metrics;
+import io.galeralb.server.process.ReloadRefusedException;
 import io.galeralb.server.writer.WriterElection;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -431,7 +433,7 @@ public final class GaleraLb implements AutoCloseable {
      * those that are idle at their transaction boundaries ({@code closeIdle}, for DRAIN), and for
      * MAINT how long sessions inside a transaction have to end it ({@code grace}; zero: none).
      */
-    record OpenSessions(boolean keep, boolean closeIdle, Duration grace) {
+    public record OpenSessions(boolean keep, boolean closeIdle, Duration grace) {
         /** Today's rule: DRAIN keeps them, MAINT closes them (at once; idle ones at their boundary). */
         static final OpenSessions DEFAULT = new OpenSessions(false, false, Duration.ZERO);
         static final OpenSessions KEEP = new OpenSessions(true, false, Duration.ZERO);
@@ -535,7 +537,7 @@ public final class GaleraLb implements AutoCloseable {
     }
 
     /** The writer election of a {@code balance: first} listener, for status and metrics. */
-    Optional<WriterElection.State> writerState(String listener) {
+    public Optional<WriterElection.State> writerState(String listener) {
         return Optional.ofNullable(elections.get(listener)).map(WriterElection::state);
     }
 
@@ -583,7 +585,7 @@ public final class GaleraLb implements AutoCloseable {
         return proxy.ioThreads();
     }
 
-    Metrics metrics() {
+    public Metrics metrics() {
         return metrics;
     }
 
@@ -601,7 +603,7 @@ public final class GaleraLb implements AutoCloseable {
     }
 
     /** Whether a server may take new sessions now, and why, in one line: {@code GET /health/L/S}. */
-    record Availability(boolean available, String reason) {
+    public record Availability(boolean available, String reason) {
     }
 
     /**

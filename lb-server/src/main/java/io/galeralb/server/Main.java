@@ -1,8 +1,16 @@
 package io.galeralb.server;
 
+import io.galeralb.server.cli.CheckCommand;
+import io.galeralb.server.cli.DoctorCommand;
+import io.galeralb.server.cli.ProbeCommand;
+import io.galeralb.server.cli.ReloadCommand;
+import io.galeralb.server.cli.RunCommand;
+import io.galeralb.server.cli.ServerStateCommand;
+import io.galeralb.server.cli.StatusCommand;
+import io.galeralb.server.cli.SwitchoverCommand;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code galera-lb} command. */
 @Command(name = "galera-lb",
@@ -65,7 +73,7 @@ public final class Main implements Runnable {
     }
 
     /** The version written into the jar's manifest by the build. */
-    static String version() {
+    public static String version() {
         String v = Main.class.getPackage().getImplementationVersion();
         return v == null ? "development build" : v;
     }

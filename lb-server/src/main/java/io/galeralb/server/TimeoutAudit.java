@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * {@code client-idle} that closes sessions before a node would. One of the outage's causes was
  * exactly this: 10 s on two nodes, 28800 s on the third, 60 s in the proxy.
  */
-final class TimeoutAudit {
+public final class TimeoutAudit {
 
     private static final Logger log = LoggerFactory.getLogger(TimeoutAudit.class);
 
@@ -58,7 +58,7 @@ final class TimeoutAudit {
     }
 
     /** The warnings for these values; empty when all is consistent. */
-    static List<String> findings(IdleTimeout clientIdle, Map<String, NodeTimeouts> unordered) {
+    public static List<String> findings(IdleTimeout clientIdle, Map<String, NodeTimeouts> unordered) {
         Map<String, NodeTimeouts> nodes = new TreeMap<>(unordered); // stable, readable order of names
         List<String> out = new ArrayList<>();
         Map<Duration, List<String>> byWait = new TreeMap<>();

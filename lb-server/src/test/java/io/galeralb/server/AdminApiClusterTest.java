@@ -8,6 +8,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.core.SessionEnd;
 import io.galeralb.health.CheckResult;
+import io.galeralb.server.admin.AdminServer;
+import io.galeralb.server.process.Instance;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -3,6 +3,8 @@ package io.galeralb.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.galeralb.server.admin.AdminServer;
+import io.galeralb.server.process.Instance;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.galeralb.config.ConfigLoader;
 import io.galeralb.config.GaleraLbConfig;
+import io.galeralb.server.cli.ConfigOption;
+import io.galeralb.server.process.Instance;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;

@@ -2,6 +2,7 @@ package io.galeralb.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.galeralb.server.process.Instance;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;

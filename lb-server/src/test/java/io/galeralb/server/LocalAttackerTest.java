@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.TrustedFiles;
+import io.galeralb.server.process.Instance;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;

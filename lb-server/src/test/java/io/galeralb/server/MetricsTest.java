@@ -3,6 +3,7 @@ package io.galeralb.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.galeralb.core.Proxy;
+import io.galeralb.server.admin.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.ref.WeakReference;
 import java.util.concurrent.atomic.AtomicInteger;

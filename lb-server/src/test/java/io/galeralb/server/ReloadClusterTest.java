@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
+import io.galeralb.server.process.Instance;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -3,6 +3,7 @@ package io.galeralb.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.galeralb.server.process.Instance;
 import java.io.File;
 import java.io.PrintWriter;
 import java.io.StringWriter;

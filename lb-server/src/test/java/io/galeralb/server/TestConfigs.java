@@ -4,6 +4,7 @@ import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
 import io.galeralb.config.Durations;
 import io.galeralb.config.GaleraLbConfig;
+import io.galeralb.server.process.Instance;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.process;
 
 import io.galeralb.config.ConfigDiff;
 import io.galeralb.config.ConfigException;
@@ -12,6 +12,11 @@ import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.Server;
 import io.galeralb.health.ServerHealth;
+import io.galeralb.server.AddressWatch;
+import io.galeralb.server.GaleraLb;
+import io.galeralb.server.Main;
+import io.galeralb.server.admin.AdminServer;
+import io.galeralb.server.admin.StatusReport;
 import io.galeralb.server.writer.WriterElection;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -36,14 +41,14 @@ import org.slf4j.LoggerFactory;
  * The one galera-lb process of a configuration file: its lock, its proxy, its admin API, and
  * its reloads. What {@code galera-lb run} runs.
  */
-final class Instance implements AutoCloseable {
+public final class Instance implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Instance.class);
     /** Top-level settings a reload records but the running process keeps until it is restarted. */
     private static final List<String> AT_NEXT_START = List.of("io-threads");
 
     /** A start refused for a reason the operator must read. */
-    static final class Refused extends Exception {
+    public static final class Refused extends Exception {
         private final boolean invalidConfig;
 
         Refused(String message) {
@@ -56,7 +61,7 @@ final class Instance implements AutoCloseable {
         }
 
         /** Refused because the configuration could not be loaded, not because of the machine's state. */
-        boolean invalidConfig() {
+        public boolean invalidConfig() {
             return invalidConfig;
         }
     }
@@ -69,7 +74,7 @@ final class Instance implements AutoCloseable {
      * @param generation    the generation running now
      * @param message       what changed, or why nothing did
      */
-    record ReloadOutcome(boolean ok, boolean invalidConfig, long generation, String message) {
+    public record ReloadOutcome(boolean ok, boolean invalidConfig, long generation, String message) {
     }
 
     private final Path configFile;
@@ -106,7 +111,7 @@ final class Instance implements AutoCloseable {
         this.loadedAt = Instant.now();
     }
 
-    static Instance start(Path configFile) throws Refused, InterruptedException {
+    public static Instance start(Path configFile) throws Refused, InterruptedException {
         Path file = configFile.toAbsolutePath().normalize();
         Loaded loaded;
         try {
@@ -173,7 +178,7 @@ final class Instance implements AutoCloseable {
         return e.getMessage();
     }
 
-    GaleraLb lb() {
+    public GaleraLb lb() {
         return lb;
     }
 
@@ -182,16 +187,16 @@ final class Instance implements AutoCloseable {
      * cannot bind, changes nothing.
      */
     /** The sha256 of the file the running configuration was loaded from. */
-    synchronized String loadedSha256() {
+    public synchronized String loadedSha256() {
         return sha256;
     }
 
-    synchronized ReloadOutcome reload() {
+    public synchronized ReloadOutcome reload() {
         return reload(false);
     }
 
     /** As {@link #reload()}; {@code force} applies new health settings that fail on every server (see {@link GaleraLb#reload}). */
-    synchronized ReloadOutcome reload(boolean force) {
+    public synchronized ReloadOutcome reload(boolean force) {
         systemd.send("RELOADING=1", SystemdNotify.monotonicUsec(), "STATUS=reloading " + configFile);
         ReloadOutcome outcome = reloadNow(force);
         systemd.send("READY=1", "STATUS=" + statusLine());
@@ -202,7 +207,7 @@ final class Instance implements AutoCloseable {
      * Tells {@code notify} that this instance is ready (its listeners bound, after the first
      * verdicts), and every reload and stop from now on.
      */
-    void notifySystemd(SystemdNotify notify) {
+    public void notifySystemd(SystemdNotify notify) {
         this.systemd = notify;
         notify.send("READY=1", "STATUS=" + statusLine(), "MAINPID=" + pid);
     }
@@ -277,7 +282,7 @@ final class Instance implements AutoCloseable {
      * {@code GET /stats}: one CSV row per listener (svname FRONTEND) and server, with HAProxy's
      * column names where the meaning is the same.
      */
-    String stats() {
+    public String stats() {
         StringBuilder csv = new StringBuilder("# pxname,svname,scur,smax,stot,bin,bout,econ,dreq,status,weight,"
                 + "check_status,check_duration,lastchg,idle_closed_by_server\n");
         long now = Instant.now().getEpochSecond();
@@ -315,7 +320,7 @@ final class Instance implements AutoCloseable {
     }
 
     /** {@code GET /metrics}: Prometheus text, or OpenMetrics when {@code contentType} is its. */
-    String scrape(String contentType) {
+    public String scrape(String contentType) {
         lb.refreshMetrics();
         return registry.scrape(contentType);
     }
@@ -347,7 +352,7 @@ final class Instance implements AutoCloseable {
     }
 
     /** Whether an Authorization header carries the admin token; constant time. */
-    boolean authorized(String authorization) {
+    public boolean authorized(String authorization) {
         byte[] expected = ("Bearer " + adminToken).getBytes(StandardCharsets.UTF_8);
         byte[] given = String.valueOf(authorization).getBytes(StandardCharsets.UTF_8);
         return MessageDigest.isEqual(expected, given);
@@ -388,7 +393,7 @@ final class Instance implements AutoCloseable {
     }
 
     /** The process, its configuration, and every listener and server: {@code GET /status}. */
-    synchronized StatusReport status() {
+    public synchronized StatusReport status() {
         List<StatusReport.ListenerStatus> listeners = new ArrayList<>();
         for (Listener l : lb.listeners()) {
             Map<String, ServerHealth> health = lb.health(l.name()).snapshot();
@@ -416,7 +421,7 @@ final class Instance implements AutoCloseable {
                 lb.ioThreads(), Durations.format(lb.busyPoll()), listeners);
     }
 
-    void shutdown() {
+    public void shutdown() {
         systemd.send("STOPPING=1", "STATUS=stopping: sessions have " + Durations.format(lb.config().shutdownGrace())
                 + " to finish");
         if (admin != null) {
@@ -432,7 +437,7 @@ final class Instance implements AutoCloseable {
     }
 
     /** The SHA-256 of a configuration file: a regular file of at most the loader's size limit. */
-    static String sha256(Path file) throws IOException {
+    public static String sha256(Path file) throws IOException {
         byte[] content = TrustedFiles.read(file, TrustedFiles.MAX_CONFIG_BYTES, false, "configuration file");
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));

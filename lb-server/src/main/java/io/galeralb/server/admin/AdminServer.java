@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.admin;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.config.Durations;
@@ -6,6 +6,8 @@ import io.galeralb.config.HostPort;
 import io.galeralb.core.AcceptFailures;
 import io.galeralb.core.AdminState;
 import io.galeralb.core.LogLimit;
+import io.galeralb.server.GaleraLb;
+import io.galeralb.server.process.Instance;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -49,9 +51,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
-import java.util.regex.Pattern;
-import java.util.regex.Matcher;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -60,6 +59,9 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,19 +82,19 @@ import org.slf4j.LoggerFactory;
  * {@link #REQUEST_TIMEOUT}, and bounded work queues that answer 503 when full. Every request gets
  * a status code, and every connection is closed after its answer.
  */
-final class AdminServer implements AutoCloseable {
+public final class AdminServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
-    static final int MAX_CONNECTIONS = 64;
+    public static final int MAX_CONNECTIONS = 64;
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     /** How long GET /live waits for every I/O thread to run a task. */
     static final Duration LIVE_TIMEOUT = Duration.ofSeconds(2);
-    static final String OPENMETRICS = "application/openmetrics-text";
-    static final String OPENMETRICS_CONTENT_TYPE = OPENMETRICS + "; version=1.0.0; charset=utf-8";
-    static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    public static final String OPENMETRICS = "application/openmetrics-text";
+    public static final String OPENMETRICS_CONTENT_TYPE = OPENMETRICS + "; version=1.0.0; charset=utf-8";
+    public static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     /** Requests waiting for a worker, reads (status, metrics) and changes (reload, states) apart. */
-    static final int MAX_QUEUED_READS = 16;
+    public static final int MAX_QUEUED_READS = 16;
     static final int MAX_QUEUED_CHANGES = 4;
 
     /** The status page: static files, served as they are (everything it needs; no external assets). */
@@ -101,7 +103,7 @@ final class AdminServer implements AutoCloseable {
             "/ui/status.js", StaticFile.load("ui/status.js", "text/javascript; charset=utf-8"),
             "/ui/status.css", StaticFile.load("ui/status.css", "text/css; charset=utf-8"));
     /** The page runs only its own script and talks only to this origin. */
-    static final String PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    public static final String PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
             + "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private final EventLoopGroup group;
@@ -116,7 +118,7 @@ final class AdminServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    static AdminServer start(HostPort bind, Instance instance) throws IOException {
+    public static AdminServer start(HostPort bind, Instance instance) throws IOException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("admin"),
                 NioIoHandler.newFactory());
         // Off the event loop, one at a time each: a reload waits behind no status read.

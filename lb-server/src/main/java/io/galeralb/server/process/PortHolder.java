@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.process;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * and {@code /proc/PID/fd} (the process that has it open). The answer an operator needs when a
  * bind fails, instead of a bare "Address already in use".
  */
-final class PortHolder {
+public final class PortHolder {
 
     private static final Path PROC = Path.of("/proc");
 
@@ -86,12 +86,12 @@ final class PortHolder {
     }
 
     /** {@code PID 10787 (haproxy -f haproxy.cfg), running since 2026-02-11T08:12:01Z}. */
-    static String describeProcess(long pid) {
+    public static String describeProcess(long pid) {
         String cmd = commandLine(pid).orElse("command line unknown");
         return "PID " + pid + " (" + cmd + ")" + startTime(pid).map(t -> ", running since " + t).orElse("");
     }
 
-    static Optional<Long> find(int port) {
+    public static Optional<Long> find(int port) {
         Set<String> inodes = new HashSet<>();
         for (String[] f : sockets()) {
             // st 0A is LISTEN; the inode is field 9

@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
 import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
@@ -12,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code galera-lb check}: validates a configuration file without running anything. */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = "Validate a configuration file and exit 0 if it is valid, 1 if not.")
-final class CheckCommand implements Callable<Integer> {
+public final class CheckCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;

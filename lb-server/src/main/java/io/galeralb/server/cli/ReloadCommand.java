@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
 import io.galeralb.config.Durations;
 import java.time.Duration;
@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
         description = {"Reload the running galera-lb of a configuration file, in place, and print the outcome.",
                 "An invalid file changes nothing: the running configuration stays and the errors are printed.",
                 "Exit 0 when the new configuration runs, 1 when it was refused, 2 when no instance answers."})
-final class ReloadCommand implements Callable<Integer> {
+public final class ReloadCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;

@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.config.ConfigException;
@@ -7,6 +7,9 @@ import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.HostPort;
 import io.galeralb.config.Secret;
 import io.galeralb.config.TrustedFiles;
+import io.galeralb.server.admin.AdminJson;
+import io.galeralb.server.admin.StatusReport;
+import io.galeralb.server.process.InstanceLock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

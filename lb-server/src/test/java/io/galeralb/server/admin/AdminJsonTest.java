@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.process;
 
 import io.galeralb.config.Durations;
 import java.io.IOException;
@@ -18,10 +18,10 @@ import org.slf4j.LoggerFactory;
  * The file's sha256 is read every interval; content that is loaded already, or that was tried
  * and refused, is not reloaded again until it changes.
  */
-final class ConfigWatch implements AutoCloseable {
+public final class ConfigWatch implements AutoCloseable {
 
-    static final Duration MIN_INTERVAL = Duration.ofMillis(100);
-    static final Duration MAX_INTERVAL = Duration.ofHours(1);
+    public static final Duration MIN_INTERVAL = Duration.ofMillis(100);
+    public static final Duration MAX_INTERVAL = Duration.ofHours(1);
 
     private static final Logger log = LoggerFactory.getLogger(ConfigWatch.class);
 
@@ -41,7 +41,7 @@ final class ConfigWatch implements AutoCloseable {
      * @param loaded the sha256 of the configuration running now
      * @param reload asks for a reload (coalesced with SIGHUP's)
      */
-    ConfigWatch(Path file, Duration interval, Supplier<String> loaded, Runnable reload) {
+    public ConfigWatch(Path file, Duration interval, Supplier<String> loaded, Runnable reload) {
         this.file = file;
         this.loaded = loaded;
         this.reload = reload;

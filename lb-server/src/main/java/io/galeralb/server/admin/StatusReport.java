@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.admin;
 
 import java.util.List;
 
@@ -9,12 +9,12 @@ import java.util.List;
  *
  * @param reloadPending whether the file on disk differs from the loaded one; null when it cannot be read
  */
-record StatusReport(long pid, String started, String version, String config, String sha256, long generation,
+public record StatusReport(long pid, String started, String version, String config, String sha256, long generation,
                     String loaded, Boolean reloadPending, String transport, int ioThreads, String busyPoll,
                     List<ListenerStatus> listeners) {
 
     /** @param writer for {@code balance: first} only */
-    record ListenerStatus(String name, String bind, String balance, int sessions, int maxConnections,
+    public record ListenerStatus(String name, String bind, String balance, int sessions, int maxConnections,
                           long refusedNoServer, long refusedMaxConnections, long refusedNoSocket, long closedFinTimeout,
                           WriterStatus writer, List<ServerStatus> servers) {
     }
@@ -25,11 +25,11 @@ record StatusReport(long pid, String started, String version, String config, Str
      * @param lease          what the writer lease says, with {@code writer-lease}
      * @param leaseError     why the lease could not be read, when it could not
      */
-    record WriterStatus(String server, String noWriterReason, String since, String reason, long changes,
+    public record WriterStatus(String server, String noWriterReason, String since, String reason, long changes,
                         String checked, LeaseStatus lease, String leaseError) {
     }
 
-    record LeaseStatus(String writer, String holder, long epoch, String changed, String reason) {
+    public record LeaseStatus(String writer, String holder, long epoch, String changed, String reason) {
     }
 
     /**
@@ -39,7 +39,7 @@ record StatusReport(long pid, String started, String version, String config, Str
      * @param lastChange      the last health transition; null before the first
      * @param checkDurationMs the last check's duration; null before the first
      */
-    record ServerStatus(String name, String address, String connectsTo, String addressProblem, int weight,
+    public record ServerStatus(String name, String address, String connectsTo, String addressProblem, int weight,
                         double weightShare, String state, String health, String reason, String lastChange,
                         int sessions, long totalSessions, int maxSessions, long bytesIn, long bytesOut,
                         long connectFailures, long hostBlocked, long idleClosedByServer, long clientAborts,

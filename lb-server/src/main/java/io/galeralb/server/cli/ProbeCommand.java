@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
 import io.galeralb.config.ConfigException;
 import io.galeralb.config.ConfigLoader;
@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
         description = {"Open N connections through a listener and report where each went.",
                 "Without --user it reads each MySQL greeting (no credentials needed); with --user it logs in",
                 "and asks SELECT @@wsrep_node_name. Prints 'OK: N / FAIL: M'; exits 1 on any failure."})
-final class ProbeCommand implements Callable<Integer> {
+public final class ProbeCommand implements Callable<Integer> {
 
     private static final int TIMEOUT_MS = 10_000;
 

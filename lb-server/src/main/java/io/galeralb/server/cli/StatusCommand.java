@@ -1,12 +1,14 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
+import io.galeralb.server.admin.AdminJson;
+import io.galeralb.server.admin.StatusReport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -15,7 +17,7 @@ import picocli.CommandLine.Spec;
         description = {"Show the running galera-lb of a configuration file: PID, start time, the configuration",
                 "it loaded (path, SHA-256, generation, when), and every listener and server.",
                 "Exit 0 when it answers, 2 when no instance answers."})
-final class StatusCommand implements Callable<Integer> {
+public final class StatusCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;

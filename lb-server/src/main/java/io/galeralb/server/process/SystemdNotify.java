@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.process;
 
 import io.galeralb.core.LogLimit;
 import io.netty.buffer.Unpooled;
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * thread runs a task given to it: a stuck event loop stops the pings and systemd restarts
  * galera-lb.
  */
-final class SystemdNotify implements AutoCloseable {
+public final class SystemdNotify implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SystemdNotify.class);
     static final SystemdNotify NONE = new SystemdNotify(null, null, null);
@@ -46,7 +46,7 @@ final class SystemdNotify implements AutoCloseable {
     }
 
     /** The notifier $NOTIFY_SOCKET asks for, or {@link #NONE}. */
-    static SystemdNotify fromEnvironment(Map<String, String> env) {
+    public static SystemdNotify fromEnvironment(Map<String, String> env) {
         String socket = env.get("NOTIFY_SOCKET");
         if (socket == null || socket.isBlank()) {
             return NONE;
@@ -101,7 +101,7 @@ final class SystemdNotify implements AutoCloseable {
      * if set, is this process): {@code WATCHDOG=1} every half period, each only once
      * {@code turning} has completed within that half period.
      */
-    void startWatchdog(Map<String, String> env, Supplier<CompletableFuture<Void>> turning) {
+    public void startWatchdog(Map<String, String> env, Supplier<CompletableFuture<Void>> turning) {
         String usec = env.get("WATCHDOG_USEC");
         String pid = env.get("WATCHDOG_PID");
         if (channel == null || usec == null || pid != null && !pid.equals(Long.toString(ProcessHandle.current().pid()))) {

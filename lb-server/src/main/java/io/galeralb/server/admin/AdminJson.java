@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.admin;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import com.fasterxml.jackson.jr.ob.JacksonJrExtension;
@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * in the record's order, every key present ({@code null} when it does not apply). A key the
  * reader does not know is skipped: an instance of a newer version may add some.
  */
-final class AdminJson {
+public final class AdminJson {
 
     private static final Pattern WORD_START = Pattern.compile("([a-z0-9])([A-Z])");
 
@@ -43,11 +43,11 @@ final class AdminJson {
         return JSON_.asString(value);
     }
 
-    static String writePretty(Object value) throws IOException {
+    public static String writePretty(Object value) throws IOException {
         return JSON_.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(value);
     }
 
-    static <T> T read(Class<T> type, String json) throws IOException {
+    public static <T> T read(Class<T> type, String json) throws IOException {
         return JSON_.beanFrom(type, json);
     }
 

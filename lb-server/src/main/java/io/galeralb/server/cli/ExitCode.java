@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
 /**
  * The exit codes of every command, one per cause, so that scripts and systemd can tell them

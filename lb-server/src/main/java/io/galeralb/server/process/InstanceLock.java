@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.process;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.config.TrustedFiles;
@@ -23,7 +23,7 @@ import java.util.Set;
  * kernel drops it when the process dies, however it dies, so it never goes stale). The file
  * says who holds it: PID, start time, configuration, generation, admin address.
  */
-final class InstanceLock implements AutoCloseable {
+public final class InstanceLock implements AutoCloseable {
 
     private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
     /** Far more than a holder takes; a larger file is not read. */
@@ -91,7 +91,7 @@ final class InstanceLock implements AutoCloseable {
     }
 
     /** What the lock file of a running (or dead) instance says; empty when there is none or it is not JSON. */
-    static Optional<Map<String, Object>> read(Path file) {
+    public static Optional<Map<String, Object>> read(Path file) {
         try {
             return parse(TrustedFiles.read(file, MAX_BYTES, false, "lock file"));
         } catch (IOException e) {
@@ -107,7 +107,7 @@ final class InstanceLock implements AutoCloseable {
      *
      * @throws TrustedFiles.Untrusted naming the file, its owner and mode
      */
-    static Optional<Map<String, Object>> readTrusted(Path file) throws TrustedFiles.Untrusted {
+    public static Optional<Map<String, Object>> readTrusted(Path file) throws TrustedFiles.Untrusted {
         PosixFileAttributes a;
         try {
             a = Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
  * {@code galera-lb drain|ready|maint LISTENER SERVER}: an operator's state for a server, set
  * through the admin API. One implementation; the command name is the state.
  */
-abstract class ServerStateCommand implements Callable<Integer> {
+public abstract class ServerStateCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
@@ -45,7 +45,7 @@ abstract class ServerStateCommand implements Callable<Integer> {
 
     @Command(name = "drain", mixinStandardHelpOptions = true,
             description = "Send no new sessions to SERVER; its open sessions go on. Survives reloads.")
-    static final class Drain extends ServerStateCommand {
+    public static final class Drain extends ServerStateCommand {
         @Option(names = "--close-idle", description = "close its sessions at their transaction boundaries: idle "
                 + "ones now, those inside a transaction when they end it (their pools reconnect elsewhere)")
         boolean closeIdle;
@@ -58,12 +58,12 @@ abstract class ServerStateCommand implements Callable<Integer> {
 
     @Command(name = "ready", mixinStandardHelpOptions = true,
             description = "Let SERVER take sessions again (when its health check passes).")
-    static final class Ready extends ServerStateCommand {
+    public static final class Ready extends ServerStateCommand {
     }
 
     @Command(name = "maint", mixinStandardHelpOptions = true,
             description = "Take SERVER out entirely: no sessions, its open sessions closed, health ignored.")
-    static final class Maint extends ServerStateCommand {
+    public static final class Maint extends ServerStateCommand {
         @Option(names = "--grace", paramLabel = "DURATION", description = "sessions inside a transaction have this "
                 + "long to end it; idle ones close at once (default: 0s, all at once)")
         String grace;

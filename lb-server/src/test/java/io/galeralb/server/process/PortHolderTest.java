@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

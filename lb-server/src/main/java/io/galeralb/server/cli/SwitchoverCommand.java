@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.config.Durations;
@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
                 + "is set to DRAIN, its sessions get up to --timeout to finish and the rest are closed, then SERVER "
                 + "is recorded as the writer (in the writer lease too, if enabled). Prints each step.",
                 "Exit status: 0 moved (or already the writer), 1 refused or failed, 2 no running instance."})
-final class SwitchoverCommand implements Callable<Integer> {
+public final class SwitchoverCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;

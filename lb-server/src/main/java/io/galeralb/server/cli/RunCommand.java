@@ -1,6 +1,10 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
 import io.galeralb.config.Durations;
+import io.galeralb.server.process.ConfigWatch;
+import io.galeralb.server.process.Instance;
+import io.galeralb.server.process.ReloadRequests;
+import io.galeralb.server.process.SystemdNotify;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -8,12 +12,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -22,7 +26,7 @@ import sun.misc.SignalHandler;
         description = {"Run galera-lb in the foreground.",
                 "SIGHUP reloads the configuration file in place (as 'galera-lb reload' does).",
                 "SIGTERM or SIGINT stop accepting, let sessions finish for shutdown-grace, then exit 0."})
-final class RunCommand implements Callable<Integer> {
+public final class RunCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 

@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -7,9 +7,9 @@ import picocli.CommandLine.Option;
  * The {@code --config FILE} option every command takes: given, else {@code $GALERA_LB_CONFIG},
  * else {@value #DEFAULT_CONFIG}, so that a packaged install needs none of them.
  */
-final class ConfigOption {
+public final class ConfigOption {
 
-    static final String DEFAULT_CONFIG = "/etc/galera-lb/galera-lb.yaml";
+    public static final String DEFAULT_CONFIG = "/etc/galera-lb/galera-lb.yaml";
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
             defaultValue = "${env:GALERA_LB_CONFIG:-" + DEFAULT_CONFIG + "}",

@@ -1,8 +1,8 @@
-package io.galeralb.server;
+package io.galeralb.server.process;
 
 /** A reload that would do harm and is not applied; the message says why and how to go on. */
 public final class ReloadRefusedException extends Exception {
-    ReloadRefusedException(String message) {
+    public ReloadRefusedException(String message) {
         super(message);
     }
 }

@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.admin;
 
 import io.galeralb.core.Listener;
 import io.galeralb.core.MysqlObserver;
@@ -9,6 +9,7 @@ import io.galeralb.core.SessionObserver;
 import io.galeralb.health.CheckResult;
 import io.galeralb.health.ServerHealth;
 import io.galeralb.health.Transition;
+import io.galeralb.server.Main;
 import io.galeralb.server.writer.WriterElection;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -45,7 +46,7 @@ import java.util.function.ToDoubleFunction;
  * live in lb-core as plain adders and are read here when scraped, so the forwarding path pays
  * nothing for them; only a session's connect is timed (once per session).
  */
-final class Metrics {
+public final class Metrics {
 
     private final MeterRegistry registry;
     /** Meters of each server object, removed when a reload takes the server away. Guarded by this. */
@@ -67,7 +68,7 @@ final class Metrics {
     private static final Duration[] CHECK_BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(25),
             Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1), Duration.ofSeconds(5)};
 
-    Metrics(MeterRegistry registry, Proxy proxy) {
+    public Metrics(MeterRegistry registry, Proxy proxy) {
         this.registry = registry;
         // Micrometer's names that Prometheus's conventions reject (promtool check metrics): a unit
         // abbreviated, and a gauge ending in _count. Their values come back under standard names.
@@ -134,7 +135,7 @@ final class Metrics {
                 .register(registry);
     }
 
-    void process(Supplier<Number> generation) {
+    public void process(Supplier<Number> generation) {
         // Held strongly: a gauge only keeps a weak reference to what it reads, and nothing else
         // holds this supplier, so after a garbage collection the gauge read NaN.
         Gauge.builder("galera.lb.config.generation", generation, g -> g.get().doubleValue())
@@ -142,7 +143,7 @@ final class Metrics {
                 .description("configuration generation running").register(registry);
     }
 
-    void reload(boolean ok) {
+    public void reload(boolean ok) {
         reloadCounter(ok ? "applied" : "refused").increment();
     }
 
@@ -151,7 +152,7 @@ final class Metrics {
                 .description("reloads, applied or refused").register(registry);
     }
 
-    SessionObserver sessionObserver(String listener) {
+    public SessionObserver sessionObserver(String listener) {
         return (server, nanos) -> connectTimers.computeIfAbsent(server, s -> Timer.builder("galera.lb.connect")
                         .tags("listener", listener, "server", s.name())
                         .description("time to connect a session to its server")
@@ -162,7 +163,7 @@ final class Metrics {
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    void checked(String listener, String server, CheckResult result, long nanos) {
+    public void checked(String listener, String server, CheckResult result, long nanos) {
         Timer.builder("galera.lb.check").tags("listener", listener, "server", server,
                         "result", result.kind().name().toLowerCase(Locale.ROOT))
                 .description("health check duration, by result")
@@ -176,13 +177,13 @@ final class Metrics {
         }
     }
 
-    void transition(Transition t) {
+    public void transition(Transition t) {
         Counter.builder("galera.lb.transitions").tags("listener", t.listener(), "server", t.server(),
                 "to", t.up() ? "up" : "down").description("server state changes").register(registry).increment();
     }
 
     /** Registers the meters of servers and listeners that appeared, removes those of the gone. */
-    synchronized void sync(List<Listener> listeners, Map<String, Map<String, ServerHealth>> health,
+    public synchronized void sync(List<Listener> listeners, Map<String, Map<String, ServerHealth>> health,
                            Map<String, WriterElection.State> writers) {
         List<MultiGauge.Row<?>> writerRows = new ArrayList<>();
         List<MultiGauge.Row<?>> epochRows = new ArrayList<>();

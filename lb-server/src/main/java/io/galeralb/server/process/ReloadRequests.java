@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.process;
 
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -10,14 +10,14 @@ import org.slf4j.LoggerFactory;
  * runs is kept (the file may have changed since it was read), further ones are folded into it.
  * However many SIGHUPs arrive, there is one thread and at most one reload waiting.
  */
-final class ReloadRequests implements AutoCloseable {
+public final class ReloadRequests implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ReloadRequests.class);
 
     private final BlockingQueue<Boolean> pending = new ArrayBlockingQueue<>(1);
     private final Thread worker;
 
-    ReloadRequests(Runnable reload) {
+    public ReloadRequests(Runnable reload) {
         worker = new Thread(() -> {
             while (true) {
                 try {
@@ -37,7 +37,7 @@ final class ReloadRequests implements AutoCloseable {
     }
 
     /** Asks for a reload; returns false when one was already waiting (this request is folded into it). */
-    boolean request() {
+    public boolean request() {
         return pending.offer(Boolean.TRUE);
     }
 

@@ -1,4 +1,4 @@
-package io.galeralb.server;
+package io.galeralb.server.cli;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.config.ConfigException;
@@ -9,11 +9,15 @@ import io.galeralb.config.HealthConfig;
 import io.galeralb.config.HostPort;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.ServerConfig;
-import io.galeralb.health.DriverTls;
-import io.galeralb.health.CheckResult;
 import io.galeralb.health.CheckResult.NodeTimeouts;
+import io.galeralb.health.CheckResult;
+import io.galeralb.health.DriverTls;
 import io.galeralb.health.GaleraVerdict;
 import io.galeralb.health.StatusQuery;
+import io.galeralb.server.TimeoutAudit;
+import io.galeralb.server.process.Instance;
+import io.galeralb.server.process.InstanceLock;
+import io.galeralb.server.process.PortHolder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -30,8 +34,8 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -44,7 +48,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = {"Audit a configuration, the processes on its ports, its running instance and its nodes.",
                 "Read-only. One line per finding: OK, WARN or FAIL. Exits 1 if anything FAILs."})
-final class DoctorCommand implements Callable<Integer> {
+public final class DoctorCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
