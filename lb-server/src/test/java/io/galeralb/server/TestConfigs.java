@@ -46,11 +46,14 @@ final class TestConfigs {
         throw new IllegalStateException("no free loopback port in " + FIRST_PORT + "-" + END_PORT);
     }
 
-    /** The first port the kernel hands out by itself ({@code net.ipv4.ip_local_port_range}). */
+    /**
+     * The first port the kernel hands out by itself ({@code net.ipv4.ip_local_port_range}). Read
+     * through a buffer: a sysctl file answers a one-byte first read (what {@code Files.readString}
+     * makes of a file of size 0) with one byte, and the next with none.
+     */
     private static int ephemeralLow() {
-        try {
-            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
-                    .split("\\s+")[0]);
+        try (var in = Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+            return Integer.parseInt(in.readLine().trim().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("cannot read the kernel's ephemeral port range", e);
         }
