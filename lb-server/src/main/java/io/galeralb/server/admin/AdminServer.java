@@ -294,7 +294,11 @@ public final class AdminServer implements AutoCloseable {
             }
         }
 
-        /** What answers one endpoint, with the path's parameters (the capitalised segments of its shape). */
+        /**
+         * What answers one endpoint, with the path's parameters (the capitalised segments of its
+         * shape). Runs on the event loop; the request is released when it returns, so whatever
+         * work it hands to a worker takes what it needs of the request first.
+         */
         @FunctionalInterface
         private interface Handler {
             void handle(Routes routes, ChannelHandlerContext ctx, FullHttpRequest req, String path, List<String> params);
@@ -339,10 +343,14 @@ public final class AdminServer implements AutoCloseable {
             r.add(Route.of("/ready", false, Routes::ready, HttpMethod.GET));
             r.add(Route.of("/health/LISTENER/SERVER", false, Routes::health, HttpMethod.GET, HttpMethod.HEAD));
             r.add(Route.of("/reload", true, Routes::reload, HttpMethod.POST));
-            r.add(Route.of("/servers/LISTENER/SERVER/state", true, (routes, ctx, req, path, params) ->
-                    routes.change(() -> routes.setState(ctx, params.get(0), params.get(1), body(req))), HttpMethod.POST));
-            r.add(Route.of("/listeners/LISTENER/switchover", true, (routes, ctx, req, path, params) ->
-                    routes.change(() -> routes.switchover(ctx, params.get(0), body(req))), HttpMethod.POST));
+            r.add(Route.of("/servers/LISTENER/SERVER/state", true, (routes, ctx, req, path, params) -> {
+                String body = body(req); // now: the request is released when this handler returns
+                routes.change(() -> routes.setState(ctx, params.get(0), params.get(1), body));
+            }, HttpMethod.POST));
+            r.add(Route.of("/listeners/LISTENER/switchover", true, (routes, ctx, req, path, params) -> {
+                String body = body(req);
+                routes.change(() -> routes.switchover(ctx, params.get(0), body));
+            }, HttpMethod.POST));
             return List.copyOf(r);
         }
 
