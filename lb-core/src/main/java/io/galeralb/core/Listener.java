@@ -2,6 +2,9 @@ package io.galeralb.core;
 
 import io.galeralb.config.HostPort;
 import io.galeralb.config.ListenerConfig;
+import io.galeralb.core.io.AcceptFailures;
+import io.galeralb.core.io.IoLoops;
+import io.galeralb.core.io.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
@@ -24,8 +27,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,6 +2,9 @@ package io.galeralb.core;
 
 import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.ListenerConfig;
+import io.galeralb.core.io.BusyPoll;
+import io.galeralb.core.io.IoLoops;
+import io.galeralb.core.io.Transport;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package io.galeralb.core;
 
+import io.galeralb.core.io.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

@@ -128,7 +128,7 @@ public final class Server {
         return addressProblem;
     }
 
-    int weight() {
+    public int weight() {
         return config.weight();
     }
 
@@ -140,7 +140,7 @@ public final class Server {
      * or during a slow start a share of it that grows linearly with the time since the server came
      * back, from 1 to the whole (HAProxy's {@code slowstart}).
      */
-    long effectiveWeight() {
+    public long effectiveWeight() {
         long full = (long) config.weight() * WEIGHT_SCALE;
         long ends = slowStartEndsNanos;
         if (ends == 0) {
@@ -150,7 +150,7 @@ public final class Server {
     }
 
     /** {@link #effectiveWeight} at {@code nowNanos}; ends the slow start once its window has passed. */
-    long weightAt(long nowNanos, long full) {
+    public long weightAt(long nowNanos, long full) {
         long ends = slowStartEndsNanos;
         long began = slowStartBeganNanos; // read after ends: written before it
         if (ends == 0) {
@@ -330,12 +330,12 @@ public final class Server {
     }
 
     /** Counts a new session on this server. */
-    void acquire() {
+    public void acquire() {
         counted(activeSessions.incrementAndGet());
     }
 
     /** Counts a new session only if the server still has {@code seen} active sessions. */
-    boolean tryAcquire(int seen) {
+    public boolean tryAcquire(int seen) {
         if (!activeSessions.compareAndSet(seen, seen + 1)) {
             return false;
         }
@@ -389,7 +389,7 @@ public final class Server {
         return hostBlocked.sum();
     }
 
-    void release() {
+    public void release() {
         activeSessions.decrementAndGet();
     }
 

@@ -3,6 +3,10 @@ package io.galeralb.core;
 import io.galeralb.config.Balance;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.ServerConfig;
+import io.galeralb.core.balance.Balancer;
+import io.galeralb.core.balance.LeastConnBalancer;
+import io.galeralb.core.balance.RoundRobinBalancer;
+import io.galeralb.core.balance.WriterBalancer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -163,7 +167,7 @@ public final class ServerPool {
     }
 
     /** Picks and acquires a server that takes sessions and is not in {@code tried}; null when none is left. */
-    Server pick(Set<Server> tried) {
+    public Server pick(Set<Server> tried) {
         return balancer.acquire(servers, candidate -> candidate.takesSessions() && !tried.contains(candidate));
     }
 }

@@ -5,6 +5,8 @@ import io.galeralb.config.Durations;
 import io.galeralb.config.ListenerConfig;
 import io.galeralb.config.SendProxy;
 import io.galeralb.config.Timeouts;
+import io.galeralb.core.io.IoLoops;
+import io.galeralb.core.io.OpenFiles;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;

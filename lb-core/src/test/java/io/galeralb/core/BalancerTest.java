@@ -4,15 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.galeralb.config.Balance;
 import io.galeralb.config.HostPort;
-import io.galeralb.config.ServerConfig;
-import java.util.ArrayList;
 import io.galeralb.config.SendProxy;
-import java.util.Optional;
+import io.galeralb.config.ServerConfig;
+import io.galeralb.core.balance.LeastConnBalancer;
+import io.galeralb.core.balance.RoundRobinBalancer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 

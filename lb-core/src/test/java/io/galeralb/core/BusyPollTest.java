@@ -3,6 +3,8 @@ package io.galeralb.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.galeralb.core.io.BusyPoll;
+import io.galeralb.core.io.Transport;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

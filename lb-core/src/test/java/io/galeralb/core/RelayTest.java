@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.galeralb.config.Balance;
+import io.galeralb.core.io.Transport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -3,6 +3,8 @@ package io.galeralb.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.galeralb.core.io.IoLoops;
+import io.galeralb.core.io.Transport;
 import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.net.Socket;

@@ -3,7 +3,7 @@ package io.galeralb.server.admin;
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.galeralb.config.Durations;
 import io.galeralb.config.HostPort;
-import io.galeralb.core.AcceptFailures;
+import io.galeralb.core.io.AcceptFailures;
 import io.galeralb.core.AdminState;
 import io.galeralb.core.LogLimit;
 import io.galeralb.server.GaleraLb;

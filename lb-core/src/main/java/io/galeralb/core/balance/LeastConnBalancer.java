@@ -1,5 +1,6 @@
-package io.galeralb.core;
+package io.galeralb.core.balance;
 
+import io.galeralb.core.Server;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
@@ -15,7 +16,7 @@ import java.util.function.Predicate;
  * is still the one the choice saw (a compare-and-set), so two event loops accepting at the
  * same instant cannot both take the same least-loaded server; the loser chooses again.
  */
-final class LeastConnBalancer implements Balancer {
+public final class LeastConnBalancer implements Balancer {
 
     /** After this many lost races in a row (a storm of accepts), the choice is taken regardless. */
     private static final int MAX_ATTEMPTS = 16;

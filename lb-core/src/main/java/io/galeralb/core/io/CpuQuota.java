@@ -1,4 +1,4 @@
-package io.galeralb.core;
+package io.galeralb.core.io;
 
 import java.io.IOException;
 import java.nio.file.Files;

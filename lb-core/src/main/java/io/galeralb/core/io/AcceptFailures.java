@@ -1,5 +1,6 @@
-package io.galeralb.core;
+package io.galeralb.core.io;
 
+import io.galeralb.core.LogLimit;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -1,4 +1,4 @@
-package io.galeralb.core;
+package io.galeralb.core.io;
 
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerContext;
@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * the window after its own I/O). The figures behind the window and the rules:
  * docs/decisions/busy-polling.md.
  */
-final class BusyPoll implements AutoCloseable {
+public final class BusyPoll implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(BusyPoll.class);
 
@@ -42,7 +42,7 @@ final class BusyPoll implements AutoCloseable {
      * Polls for up to {@code window} while the kernel reports little CPU pressure and galera-lb's
      * cgroup has not lately run out of its CPU quota, if it has one; never without those reports.
      */
-    static BusyPoll start(Duration window) {
+    public static BusyPoll start(Duration window) {
         CpuPressure pressure = cpuPressure();
         return pressure == null ? of(window, () -> false) : new BusyPoll(window, pressure::low, pressure);
     }
@@ -60,26 +60,26 @@ final class BusyPoll implements AutoCloseable {
     }
 
     /** Polls for up to {@code window} whenever {@code cpuToSpare} says so. */
-    static BusyPoll of(Duration window, BooleanSupplier cpuToSpare) {
+    public static BusyPoll of(Duration window, BooleanSupplier cpuToSpare) {
         return new BusyPoll(window, cpuToSpare, () -> { });
     }
 
     /** Changes the window; zero stops busy polling. Takes effect at each thread's next poll. */
-    void window(Duration window) {
+    public void window(Duration window) {
         this.windowNanos = window.toNanos();
     }
 
-    Duration window() {
+    public Duration window() {
         return Duration.ofNanos(windowNanos);
     }
 
     /** Time the I/O threads have spent polling and finding nothing, in nanoseconds. */
-    long idlePollNanos() {
+    public long idlePollNanos() {
         return idlePollNanos.sum();
     }
 
     /** Wraps every handler {@code ioHandlers} makes. */
-    IoHandlerFactory wrap(IoHandlerFactory ioHandlers) {
+    public IoHandlerFactory wrap(IoHandlerFactory ioHandlers) {
         return ForwardingIoHandler.wrapping(ioHandlers, (io, thread) -> new Handler(io));
     }
 

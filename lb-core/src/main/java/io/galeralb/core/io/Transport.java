@@ -1,4 +1,4 @@
-package io.galeralb.core;
+package io.galeralb.core.io;
 
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.IoHandlerFactory;
@@ -35,7 +35,7 @@ import java.util.Locale;
 public enum Transport {
     EPOLL {
         @Override
-        IoHandlerFactory ioHandlerFactory() {
+        public IoHandlerFactory ioHandlerFactory() {
             return BatchingEpollIoHandler.factory(EpollIoHandler.newFactory());
         }
 
@@ -45,13 +45,13 @@ public enum Transport {
         }
 
         @Override
-        SocketChannel newChannel(SocketProtocolFamily family) {
+        public SocketChannel newChannel(SocketProtocolFamily family) {
             return family == null ? new EpollSocketChannel() : new EpollSocketChannel(family);
         }
     },
     NIO {
         @Override
-        IoHandlerFactory ioHandlerFactory() {
+        public IoHandlerFactory ioHandlerFactory() {
             return NioIoHandler.newFactory();
         }
 
@@ -62,29 +62,29 @@ public enum Transport {
         }
 
         @Override
-        SocketChannel newChannel(SocketProtocolFamily family) {
+        public SocketChannel newChannel(SocketProtocolFamily family) {
             return family == null ? new NioSocketChannel() : new NioSocketChannel(SelectorProvider.provider(), family);
         }
     };
 
     public static final String PROPERTY = "galeralb.transport";
 
-    abstract IoHandlerFactory ioHandlerFactory();
+    public abstract IoHandlerFactory ioHandlerFactory();
 
     /** A listening socket of {@code family}, or dual-stack when it is null. */
     abstract ServerChannel newServerChannel(SocketProtocolFamily family);
 
     /** A client socket of {@code family}, or dual-stack when it is null. */
-    abstract SocketChannel newChannel(SocketProtocolFamily family);
+    public abstract SocketChannel newChannel(SocketProtocolFamily family);
 
     /** Makes listening sockets for {@code bind}. */
-    ChannelFactory<ServerChannel> serverChannels(InetSocketAddress bind) {
+    public ChannelFactory<ServerChannel> serverChannels(InetSocketAddress bind) {
         SocketProtocolFamily family = familyOf(bind);
         return () -> newServerChannel(family);
     }
 
     /** The family of a resolved address; null (dual-stack) for one that is not resolved. */
-    static SocketProtocolFamily familyOf(InetSocketAddress address) {
+    public static SocketProtocolFamily familyOf(InetSocketAddress address) {
         InetAddress ip = address.getAddress();
         if (ip instanceof Inet4Address) {
             return SocketProtocolFamily.INET;
@@ -102,7 +102,7 @@ public enum Transport {
      * only when nothing is queued, so on a native socket the FIN goes to the socket itself, without
      * that cost on every session's half-close. The socket records the shutdown, so {@link DuplexChannel#isOutputShutdown()} still tells.
      */
-    static void shutdownOutput(DuplexChannel ch) {
+    public static void shutdownOutput(DuplexChannel ch) {
         if (ch instanceof UnixChannel unix && unix.fd() instanceof Socket socket) {
             try {
                 socket.shutdown(false, true);

@@ -1,4 +1,4 @@
-package io.galeralb.core;
+package io.galeralb.core.io;
 
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoHandle;

@@ -1,4 +1,4 @@
-package io.galeralb.core;
+package io.galeralb.core.io;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -30,14 +30,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p><b>A session that lasts is moved to the thread with the fewest sessions</b>, once, after
  * {@link #SETTLE_NANOS} (at its first idle check): both of its sockets are taken off the
- * accepting thread and registered on the other (see {@link Session}). Pooled connections,
+ * accepting thread and registered on the other (see {@code Session}). Pooled connections,
  * opened together at a quiet moment, would otherwise all stay on the thread that accepted
  * them.
  */
-final class IoLoops {
+public final class IoLoops {
 
     /** How long a session stays on the loop that accepted it before it may move to a less loaded one. */
-    static final long SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    public static final long SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** How often each loop measures how busy it was. */
     static final long MEASURE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** The share of a measuring period a loop must have been busy to pass new sessions on. */
@@ -49,7 +49,7 @@ final class IoLoops {
     private final AtomicLong moves = new AtomicLong();
     private final long settleNanos;
 
-    IoLoops(int threads, IoHandlerFactory ioHandlers, long settleNanos) {
+    public IoLoops(int threads, IoHandlerFactory ioHandlers, long settleNanos) {
         this.settleNanos = settleNanos;
         LocalFirst chooser = new LocalFirst();
         this.group = new Group(threads, new ThreadPerTaskExecutor(new DefaultThreadFactory("lb-io")), chooser,
@@ -62,45 +62,45 @@ final class IoLoops {
     }
 
     /** The group to bind listening sockets on; a client is registered where it was accepted. */
-    EventLoopGroup group() {
+    public EventLoopGroup group() {
         return group;
     }
 
     /** How long a session stays where it was accepted before it may move. */
-    long settleNanos() {
+    public long settleNanos() {
         return settleNanos;
     }
 
-    int size() {
+    public int size() {
         return loops.length;
     }
 
-    EventLoop loop(int index) {
+    public EventLoop loop(int index) {
         return loops[index];
     }
 
     /** The channels registered on loop {@code index}, as Netty counts them. */
-    int channels(int index) {
+    public int channels(int index) {
         return loops[index].registrations();
     }
 
     /** Whether loop {@code index} was saturated when it last measured. */
-    boolean saturated(int index) {
+    public boolean saturated(int index) {
         return loops[index].saturated;
     }
 
     /** Counts a session in on {@code loop}; returns the loop's index. */
-    int sessionAdded(EventLoop loop) {
+    public int sessionAdded(EventLoop loop) {
         int index = indexOf(loop);
         sessions.incrementAndGet(index);
         return index;
     }
 
-    void sessionRemoved(int index) {
+    public void sessionRemoved(int index) {
         sessions.decrementAndGet(index);
     }
 
-    int sessions(int index) {
+    public int sessions(int index) {
         return sessions.get(index);
     }
 
@@ -109,7 +109,7 @@ final class IoLoops {
      * the two closer to even; -1 when no loop has at least two sessions fewer. The move is
      * counted at once, so that sessions deciding together do not all pick the same loop.
      */
-    int moveToLighter(int from) {
+    public int moveToLighter(int from) {
         int lightest = from;
         for (int i = 0; i < loops.length; i++) {
             if (sessions.get(i) < sessions.get(lightest)) {
@@ -126,7 +126,7 @@ final class IoLoops {
     }
 
     /** Sessions moved to another loop so far. */
-    long moves() {
+    public long moves() {
         return moves.get();
     }
 
@@ -139,7 +139,7 @@ final class IoLoops {
         throw new IllegalArgumentException(loop + " is not one of galera-lb's I/O threads");
     }
 
-    void shutdown() {
+    public void shutdown() {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         group.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

@@ -1,4 +1,4 @@
-package io.galeralb.core;
+package io.galeralb.core.io;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
@@ -16,7 +16,7 @@ public final class OpenFiles {
     }
 
     /** "too many open files (this process may open N)" and the like, or empty for any other error. */
-    static Optional<String> exhausted(Throwable error) {
+    public static Optional<String> exhausted(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause()) {
             String m = String.valueOf(t.getMessage());
             if (m.contains("Too many open files in system")) {

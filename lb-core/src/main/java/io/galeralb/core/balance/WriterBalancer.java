@@ -1,5 +1,6 @@
-package io.galeralb.core;
+package io.galeralb.core.balance;
 
+import io.galeralb.core.Server;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -10,11 +11,11 @@ import java.util.function.Supplier;
  * instances) and set on the pool; a failed connect to it is not retried on another server,
  * which would make a second writer.
  */
-final class WriterBalancer implements Balancer {
+public final class WriterBalancer implements Balancer {
 
     private final Supplier<Server> writer;
 
-    WriterBalancer(Supplier<Server> writer) {
+    public WriterBalancer(Supplier<Server> writer) {
         this.writer = writer;
     }
 

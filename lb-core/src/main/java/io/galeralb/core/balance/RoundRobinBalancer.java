@@ -1,5 +1,6 @@
-package io.galeralb.core;
+package io.galeralb.core.balance;
 
+import io.galeralb.core.Server;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -11,12 +12,12 @@ import java.util.function.Predicate;
  * algorithm, so weights 5:1:1 give a a b a c a a, not a a a a a b c; picking is then one
  * atomic increment (and a random draw for a server in slow start).
  */
-final class RoundRobinBalancer implements Balancer {
+public final class RoundRobinBalancer implements Balancer {
 
     private final int[] order;
     private final AtomicLong next = new AtomicLong();
 
-    RoundRobinBalancer(List<Server> servers) {
+    public RoundRobinBalancer(List<Server> servers) {
         int total = servers.stream().mapToInt(Server::weight).sum();
         int[] current = new int[servers.size()];
         List<Integer> seq = new ArrayList<>(total);
