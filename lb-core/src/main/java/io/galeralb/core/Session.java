@@ -467,10 +467,6 @@ final class Session {
         return Math.min(MAX_IDLE_CHECK_NANOS, Math.min(clientIdleNanos(t), serverIdleNanos(t)));
     }
 
-    /**
-     * The server closed the connection: count it if the session was waiting for its client (idle),
-     * not when the client had ended its side first.
-     */
     /** One side ended its stream: the first to end closed the session, unless galera-lb ends it otherwise. */
     void inputEnded(boolean byClient) {
         if (end == null && !ended) {

@@ -12,11 +12,11 @@ import io.galeralb.core.AdminState;
 import io.galeralb.core.GracefulClose;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
-import io.galeralb.core.io.OpenFiles;
 import io.galeralb.core.Proxy;
 import io.galeralb.core.Server;
 import io.galeralb.core.ServerPool;
 import io.galeralb.core.SessionEnd;
+import io.galeralb.core.io.OpenFiles;
 import io.galeralb.core.io.Transport;
 import io.galeralb.health.CheckResult;
 import io.galeralb.health.ListenerHealth;
@@ -25,6 +25,7 @@ import io.galeralb.health.Transition;
 import io.galeralb.server.admin.Metrics;
 import io.galeralb.server.process.ReloadRefusedException;
 import io.galeralb.server.writer.WriterElection;
+import io.galeralb.server.writer.WriterElections;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
@@ -39,7 +40,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -77,15 +77,14 @@ public final class GaleraLb implements AutoCloseable {
     /** Operator states by listener and server; guarded by this; re-applied after every reload. */
     private final Map<String, Map<String, AdminState>> adminStates = new LinkedHashMap<>();
     /** Writer elections of the balance: first listeners; read by health threads, changed under this. */
-    private final Map<String, WriterElection> elections = new ConcurrentHashMap<>();
-    /** Who this instance is, in a writer lease; looked up with the first election. Guarded by this. */
-    private String holder;
+    private final WriterElections elections;
     private boolean stopped;
 
     private GaleraLb(GaleraLbConfig config, Proxy proxy, MeterRegistry registry) {
         this.config = config;
         this.proxy = proxy;
         this.metrics = new Metrics(registry, proxy);
+        this.elections = new WriterElections(() -> holderName(this.config));
     }
 
     /** {@code host/pid 1234 (admin 127.0.0.1:9000)}: enough for an operator to find the instance. */
@@ -153,13 +152,9 @@ public final class GaleraLb implements AutoCloseable {
     }
 
     /**
-     * Prepares, checks and binds listeners, all or none: if one cannot bind, those opened here
-     * are closed again and the error is thrown.
-     */
-    /**
-     * Prepares, checks and binds listeners, all or nothing; those named in {@code handovers} take
-     * over the socket of the listener given there instead of binding (which cannot fail, so it
-     * comes last).
+     * Prepares, checks and binds listeners, all or nothing (if one cannot bind, those opened here
+     * are closed again and the error is thrown); those named in {@code handovers} take over the
+     * socket of the listener given there instead of binding (which cannot fail, so it comes last).
      */
     private Map<String, Served> open(List<ListenerConfig> configs, Map<String, Listener> handovers)
             throws ListenerBindException, InterruptedException {
@@ -197,7 +192,7 @@ public final class GaleraLb implements AutoCloseable {
             for (Served s : opened.values()) {
                 if (s.listener().config().balance() == Balance.FIRST) {
                     // The writer is chosen before the first client arrives.
-                    startElection(s.listener());
+                    elections.start(s.listener());
                 }
             }
             for (Served s : opened.values()) {
@@ -216,41 +211,9 @@ public final class GaleraLb implements AutoCloseable {
             for (Served s : opened.values()) {
                 s.health().close();
                 s.listener().stopAccepting();
-                stopElection(s.listener().name());
+                elections.stop(s.listener().name());
             }
             throw e;
-        }
-    }
-
-    private void startElection(Listener listener) throws InterruptedException {
-        if (holder == null) {
-            holder = holderName(config);
-        }
-        WriterElection election = WriterElection.of(listener, holder);
-        elections.put(listener.name(), election);
-        election.stepNow();
-        election.start();
-    }
-
-    private void stopElection(String listener) {
-        WriterElection election = elections.remove(listener);
-        if (election != null) {
-            election.close();
-        }
-    }
-
-    /** Starts or stops writer elections of listeners whose balance changed to or from first. */
-    private void syncElections() throws InterruptedException {
-        for (Served s : served.values()) {
-            boolean first = s.listener().config().balance() == Balance.FIRST;
-            WriterElection running = elections.get(s.listener().name());
-            if (first && running == null) {
-                startElection(s.listener());
-            } else if (!first && running != null) {
-                stopElection(s.listener().name());
-            } else if (running != null) {
-                running.poke();
-            }
         }
     }
 
@@ -285,21 +248,18 @@ public final class GaleraLb implements AutoCloseable {
             return;
         }
         Server server = found.get();
-        WriterElection election = elections.get(listener.name());
         if (t.up()) {
             server.markUp();
-            if (election != null) {
-                election.poke();
-            }
+            elections.poke(listener.name());
             return;
         }
         server.markDown(t.reason() + "; " + t.evidence());
-        if (election != null) {
+        if (elections.of(listener.name()).isPresent()) {
             if (listener.pool().writer().filter(w -> w == server).isPresent()) {
                 // Sessions arriving while the next writer is chosen wait for it.
                 listener.pool().holdNewSessions(true);
             }
-            election.poke();
+            elections.poke(listener.name());
         }
         if (t.donor()) {
             log.info("{}/{}: takes no new sessions while it donates; its {} session(s) go on", listener.name(),
@@ -349,7 +309,7 @@ public final class GaleraLb implements AutoCloseable {
 
         for (String name : diff.listenersRemoved()) {
             Served gone = served.remove(name);
-            stopElection(name);
+            elections.stop(name);
             gone.health().close();
             gone.listener().stopAccepting();
             closedByReload(gone.listener().closeAtBoundaries(SessionEnd.RELOAD_REMOVED, next.drainTimeout()),
@@ -370,7 +330,7 @@ public final class GaleraLb implements AutoCloseable {
         config = next;
         warnIfOpenFilesTooFew(next);
         reapplyAdminStates();
-        syncElections();
+        elections.sync(listeners());
         startBackgroundWork();
         return diff;
     }
@@ -451,10 +411,7 @@ public final class GaleraLb implements AutoCloseable {
         s.adminState(state);
         adminStates.computeIfAbsent(listener, k -> new LinkedHashMap<>()).put(server, state);
         log.info("{}/{}: {} set by an operator", listener, server, state);
-        WriterElection election = elections.get(listener);
-        if (election != null) {
-            election.poke();
-        }
+        elections.poke(listener);
         String where = listener + "/" + server;
         if (state == AdminState.MAINT && !open.keep()) {
             GracefulClose.Progress p = s.closeAtBoundaries(SessionEnd.MAINT, open.grace());
@@ -517,7 +474,7 @@ public final class GaleraLb implements AutoCloseable {
         WriterElection election;
         synchronized (this) {
             Listener l = listener(listener);
-            election = elections.get(listener);
+            election = elections.of(listener).orElse(null);
             if (election == null) {
                 throw new IllegalArgumentException("listener " + listener + " balances " + l.config().balance().yamlName()
                         + "; switchover needs balance: first");
@@ -538,7 +495,7 @@ public final class GaleraLb implements AutoCloseable {
 
     /** The writer election of a {@code balance: first} listener, for status and metrics. */
     public Optional<WriterElection.State> writerState(String listener) {
-        return Optional.ofNullable(elections.get(listener)).map(WriterElection::state);
+        return elections.of(listener).map(WriterElection::state);
     }
 
     public GaleraLbConfig config() {
@@ -593,9 +550,7 @@ public final class GaleraLb implements AutoCloseable {
     public synchronized void refreshMetrics() {
         Map<String, Map<String, ServerHealth>> health = new LinkedHashMap<>();
         served.forEach((name, s) -> health.put(name, s.health().snapshot()));
-        Map<String, WriterElection.State> writers = new LinkedHashMap<>();
-        elections.forEach((name, e) -> writers.put(name, e.state()));
-        metrics.sync(listeners(), health, writers);
+        metrics.sync(listeners(), health, elections.states());
     }
 
     public synchronized Listener listener(String name) {
@@ -669,7 +624,7 @@ public final class GaleraLb implements AutoCloseable {
         if (rebalancer != null) {
             rebalancer.close();
         }
-        elections.keySet().forEach(this::stopElection);
+        elections.close();
         int open = 0;
         for (Served s : served.values()) {
             s.health().close();

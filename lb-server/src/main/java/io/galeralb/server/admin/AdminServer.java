@@ -382,7 +382,7 @@ public final class AdminServer implements AutoCloseable {
 
         /** Whether the request carries the token; answers 401 (and logs, rate-limited) when not. */
         private boolean authorized(ChannelHandlerContext ctx, FullHttpRequest req, String path) {
-            if (instance.authorized(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+            if (instance.token().authorizes(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
                 return true;
             }
             long n = unauthorized.count();
@@ -448,7 +448,7 @@ public final class AdminServer implements AutoCloseable {
             String accept = req.headers().get(HttpHeaderNames.ACCEPT, "");
             String contentType = csv ? "text/csv; charset=utf-8"
                     : accept.contains(OPENMETRICS) ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
-            CompletableFuture.supplyAsync(() -> csv ? instance.stats() : instance.scrape(contentType), reads)
+            CompletableFuture.supplyAsync(() -> csv ? StatsCsv.of(instance.status()) : instance.scrape(contentType), reads)
                     .whenComplete((text, failure) -> {
                         if (failure != null) {
                             reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, error(path + " failed: " + failure));

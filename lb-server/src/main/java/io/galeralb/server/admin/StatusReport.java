@@ -1,6 +1,20 @@
 package io.galeralb.server.admin;
 
+import io.galeralb.core.Listener;
+import io.galeralb.core.Server;
+import io.galeralb.health.ServerHealth;
+import io.galeralb.server.AddressWatch;
+import io.galeralb.server.GaleraLb;
+import io.galeralb.server.Main;
+import io.galeralb.server.writer.WriterElection;
+import io.galeralb.config.Durations;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code GET /status}: the process, its configuration, and every listener and server. Written as
@@ -44,5 +58,51 @@ public record StatusReport(long pid, String started, String version, String conf
                         int sessions, long totalSessions, int maxSessions, long bytesIn, long bytesOut,
                         long connectFailures, long hostBlocked, long idleClosedByServer, long clientAborts,
                         long serverAborts, long downtimeSeconds, Long checkDurationMs) {
+    }
+
+    /**
+     * What the process knows of itself.
+     *
+     * @param reloadPending whether the file on disk differs from the loaded one; empty when it cannot be read
+     */
+    public record Process(long pid, Instant started, Path config, String sha256, long generation, Instant loaded,
+                          Optional<Boolean> reloadPending) {
+    }
+
+    /** The report of {@code process} and of every listener and server of {@code lb} now. */
+    public static StatusReport of(Process process, GaleraLb lb) {
+        List<ListenerStatus> listeners = new ArrayList<>();
+        for (Listener l : lb.listeners()) {
+            Map<String, ServerHealth> health = lb.health(l.name()).snapshot();
+            List<ServerStatus> servers = new ArrayList<>();
+            for (Server srv : l.pool().servers()) {
+                ServerHealth h = health.get(srv.name());
+                servers.add(new ServerStatus(srv.name(), srv.config().address().toString(),
+                        AddressWatch.shown(srv.address()) + ":" + srv.address().getPort(),
+                        srv.addressProblem().isEmpty() ? null : srv.addressProblem(), srv.config().weight(),
+                        srv.weightShare(), srv.state(), srv.isUp() ? "UP" : "DOWN",
+                        h != null && h.lastResult() != null ? h.lastResult().reason() : srv.downReason(),
+                        h != null && h.lastChange() != null ? h.lastChange().toString() : null,
+                        srv.activeSessions(), srv.totalSessions(), srv.maxSessions(), srv.bytesFromClients(),
+                        srv.bytesToClients(), srv.connectFailures(), srv.hostBlocked(), srv.idleClosedByServer(),
+                        srv.clientAborts(), srv.serverAborts(), srv.downtime().toSeconds(),
+                        h != null && h.lastDuration() != null ? h.lastDuration().toMillis() : null));
+            }
+            listeners.add(new ListenerStatus(l.name(), l.config().bind().toString(),
+                    l.config().balance().yamlName(), l.activeSessions(), l.config().maxConnections(),
+                    l.refusedNoServer(), l.refusedMaxConnections(), l.refusedNoSocket(), l.closedByFinTimeout(),
+                    lb.writerState(l.name()).map(StatusReport::writer).orElse(null), servers));
+        }
+        return new StatusReport(process.pid(), process.started().toString(), Main.version(),
+                process.config().toString(), process.sha256(), process.generation(), process.loaded().toString(),
+                process.reloadPending().orElse(null), lb.transport().name().toLowerCase(Locale.ROOT), lb.ioThreads(),
+                Durations.format(lb.busyPoll()), listeners);
+    }
+
+    private static WriterStatus writer(WriterElection.State w) {
+        return new WriterStatus(w.writer().orElse(null), w.writer().isPresent() ? null : w.noWriterReason(),
+                w.since().toString(), w.reason(), w.changes(), w.checked().toString(),
+                w.lease().map(l -> new LeaseStatus(l.writer(), l.holder(), l.epoch(), l.changedAt().toString(),
+                        l.reason())).orElse(null), w.leaseError().orElse(null));
     }
 }

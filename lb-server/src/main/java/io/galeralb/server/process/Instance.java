@@ -6,32 +6,24 @@ import io.galeralb.config.ConfigLoader;
 import io.galeralb.config.Durations;
 import io.galeralb.config.GaleraLbConfig;
 import io.galeralb.config.HostPort;
-import io.galeralb.config.Secret;
 import io.galeralb.config.TrustedFiles;
 import io.galeralb.core.Listener;
 import io.galeralb.core.ListenerBindException;
 import io.galeralb.core.Server;
-import io.galeralb.health.ServerHealth;
-import io.galeralb.server.AddressWatch;
 import io.galeralb.server.GaleraLb;
-import io.galeralb.server.Main;
 import io.galeralb.server.admin.AdminServer;
+import io.galeralb.server.admin.AdminToken;
 import io.galeralb.server.admin.StatusReport;
-import io.galeralb.server.writer.WriterElection;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -87,8 +79,7 @@ public final class Instance implements AutoCloseable {
     private final HostPort adminBind;
     private final Path lockFile;
     /** What mutating admin calls must present: from admin.token-file (read again by each reload), or made at start. */
-    private volatile String adminToken;
-    private final String generatedToken;
+    private final AdminToken token;
     private AdminServer admin;
     /** Where readiness and reloads are told to systemd; none unless {@code run} sets one. */
     private volatile SystemdNotify systemd = SystemdNotify.NONE;
@@ -105,8 +96,7 @@ public final class Instance implements AutoCloseable {
         this.registry = registry;
         this.adminBind = lb.config().adminBind();
         this.lockFile = lb.config().lockFile();
-        this.generatedToken = newToken();
-        this.adminToken = lb.config().adminToken().map(Secret::value).orElse(generatedToken);
+        this.token = new AdminToken(lb.config().adminToken());
         this.sha256 = sha256;
         this.loadedAt = Instant.now();
     }
@@ -182,15 +172,15 @@ public final class Instance implements AutoCloseable {
         return lb;
     }
 
-    /**
-     * Reads the configuration file again and applies it. An invalid file, or a listener that
-     * cannot bind, changes nothing.
-     */
     /** The sha256 of the file the running configuration was loaded from. */
     public synchronized String loadedSha256() {
         return sha256;
     }
 
+    /**
+     * Reads the configuration file again and applies it. An invalid file, or a listener that
+     * cannot bind, changes nothing.
+     */
     public synchronized ReloadOutcome reload() {
         return reload(false);
     }
@@ -260,7 +250,7 @@ public final class Instance implements AutoCloseable {
         }
         generation++;
         this.sha256 = sha;
-        adminToken = next.adminToken().map(Secret::value).orElse(generatedToken);
+        token.configured(next.adminToken());
         loadedAt = Instant.now();
         writeLock();
         long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -276,47 +266,6 @@ public final class Instance implements AutoCloseable {
 
     private synchronized long generation() {
         return generation;
-    }
-
-    /**
-     * {@code GET /stats}: one CSV row per listener (svname FRONTEND) and server, with HAProxy's
-     * column names where the meaning is the same.
-     */
-    public String stats() {
-        StringBuilder csv = new StringBuilder("# pxname,svname,scur,smax,stot,bin,bout,econ,dreq,status,weight,"
-                + "check_status,check_duration,lastchg,idle_closed_by_server\n");
-        long now = Instant.now().getEpochSecond();
-        for (StatusReport.ListenerStatus l : status().listeners()) {
-            long stot = 0;
-            long bin = 0;
-            long bout = 0;
-            for (StatusReport.ServerStatus srv : l.servers()) {
-                stot += srv.totalSessions();
-                bin += srv.bytesIn();
-                bout += srv.bytesOut();
-                csv.append(row(l.name(), srv.name(), srv.sessions(), srv.maxSessions(), srv.totalSessions(),
-                        srv.bytesIn(), srv.bytesOut(), srv.connectFailures(), "", srv.state(), srv.weight(), srv.reason(),
-                        srv.checkDurationMs(), srv.lastChange() == null ? ""
-                                : now - Instant.parse(srv.lastChange()).getEpochSecond(),
-                        srv.idleClosedByServer()));
-            }
-            long refused = l.refusedNoServer() + l.refusedMaxConnections();
-            csv.append(row(l.name(), "FRONTEND", l.sessions(), "", stot, bin, bout, "", refused, "OPEN", "",
-                    "", "", "", ""));
-        }
-        return csv.toString();
-    }
-
-    private static String row(Object... fields) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < fields.length; i++) {
-            String f = fields[i] == null ? "" : String.valueOf(fields[i]);
-            if (f.contains(",") || f.contains("\"")) {
-                f = "\"" + f.replace("\"", "\"\"") + "\"";
-            }
-            sb.append(i == 0 ? "" : ",").append(f);
-        }
-        return sb.append('\n').toString();
     }
 
     /** {@code GET /metrics}: Prometheus text, or OpenMetrics when {@code contentType} is its. */
@@ -344,20 +293,6 @@ public final class Instance implements AutoCloseable {
         }
     }
 
-    /** 32 random bytes, hex: the admin token when the configuration names no token file. */
-    private static String newToken() {
-        byte[] b = new byte[32];
-        new SecureRandom().nextBytes(b);
-        return HexFormat.of().formatHex(b);
-    }
-
-    /** Whether an Authorization header carries the admin token; constant time. */
-    public boolean authorized(String authorization) {
-        byte[] expected = ("Bearer " + adminToken).getBytes(StandardCharsets.UTF_8);
-        byte[] given = String.valueOf(authorization).getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(expected, given);
-    }
-
     private synchronized Map<String, Object> holder() {
         Map<String, Object> h = new LinkedHashMap<>();
         h.put("pid", pid);
@@ -365,22 +300,14 @@ public final class Instance implements AutoCloseable {
         h.put("config", configFile.toString());
         h.put("generation", generation);
         h.put("admin", adminBind.toString());
-        if (lb.config().adminToken().isEmpty()) {
+        if (token.generated().isPresent()) {
             // The lock file is readable by this user only: whoever may signal the process may use the API.
-            h.put("token", adminToken);
+            h.put("token", token.generated().get());
         } else {
             // Where the token is, for a CLI that cannot read it from a configuration file being edited.
             h.put("token-file", lb.config().adminToken().get().source().replaceFirst("^file ", ""));
         }
         return h;
-    }
-
-    /** The writer of a {@code balance: first} listener, in {@code GET /status}. */
-    private static StatusReport.WriterStatus writerStatus(WriterElection.State w) {
-        return new StatusReport.WriterStatus(w.writer().orElse(null),
-                w.writer().isPresent() ? null : w.noWriterReason(), w.since().toString(), w.reason(), w.changes(),
-                w.checked().toString(), w.lease().map(l -> new StatusReport.LeaseStatus(l.writer(), l.holder(),
-                        l.epoch(), l.changedAt().toString(), l.reason())).orElse(null), w.leaseError().orElse(null));
     }
 
     /** Whether the file on disk differs from the loaded one; empty when it cannot be read. */
@@ -392,33 +319,15 @@ public final class Instance implements AutoCloseable {
         }
     }
 
-    /** The process, its configuration, and every listener and server: {@code GET /status}. */
+    /** The process, its configuration, and every listener and server: {@code GET /status}. Waits for a reload. */
     public synchronized StatusReport status() {
-        List<StatusReport.ListenerStatus> listeners = new ArrayList<>();
-        for (Listener l : lb.listeners()) {
-            Map<String, ServerHealth> health = lb.health(l.name()).snapshot();
-            List<StatusReport.ServerStatus> servers = new ArrayList<>();
-            for (Server srv : l.pool().servers()) {
-                ServerHealth h = health.get(srv.name());
-                servers.add(new StatusReport.ServerStatus(srv.name(), srv.config().address().toString(),
-                        AddressWatch.shown(srv.address()) + ":" + srv.address().getPort(),
-                        srv.addressProblem().isEmpty() ? null : srv.addressProblem(), srv.config().weight(),
-                        srv.weightShare(), srv.state(), srv.isUp() ? "UP" : "DOWN",
-                        h != null && h.lastResult() != null ? h.lastResult().reason() : srv.downReason(),
-                        h != null && h.lastChange() != null ? h.lastChange().toString() : null,
-                        srv.activeSessions(), srv.totalSessions(), srv.maxSessions(), srv.bytesFromClients(),
-                        srv.bytesToClients(), srv.connectFailures(), srv.hostBlocked(), srv.idleClosedByServer(),
-                        srv.clientAborts(), srv.serverAborts(), srv.downtime().toSeconds(),
-                        h != null && h.lastDuration() != null ? h.lastDuration().toMillis() : null));
-            }
-            listeners.add(new StatusReport.ListenerStatus(l.name(), l.config().bind().toString(),
-                    l.config().balance().yamlName(), l.activeSessions(), l.config().maxConnections(),
-                    l.refusedNoServer(), l.refusedMaxConnections(), l.refusedNoSocket(), l.closedByFinTimeout(),
-                    lb.writerState(l.name()).map(Instance::writerStatus).orElse(null), servers));
-        }
-        return new StatusReport(pid, started.toString(), Main.version(), configFile.toString(), sha256, generation,
-                loadedAt.toString(), reloadPending().orElse(null), lb.transport().name().toLowerCase(Locale.ROOT),
-                lb.ioThreads(), Durations.format(lb.busyPoll()), listeners);
+        return StatusReport.of(new StatusReport.Process(pid, started, configFile, sha256, generation, loadedAt,
+                reloadPending()), lb);
+    }
+
+    /** The admin API's token. */
+    public AdminToken token() {
+        return token;
     }
 
     public void shutdown() {
