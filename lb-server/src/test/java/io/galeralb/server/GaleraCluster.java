@@ -1,7 +1,5 @@
 package io.galeralb.server;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -12,7 +10,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The real 3-node MariaDB Galera cluster the tests run against, driven through the project's
@@ -47,14 +44,14 @@ final class GaleraCluster {
             // Decided at the first reset only: a test that stops every node (and the reset after
             // it) does not make a cluster this JVM found running its own to stop.
             ownerKnown = true;
-            if (script("status").output.lines().noneMatch(l -> l.contains(" PID "))) {
+            if (script("status").output().lines().noneMatch(l -> l.contains(" PID "))) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> script("stop"), "galera-cluster-stop"));
             }
         }
-        Result r = script("reset");
-        if (r.exitCode != 0) {
+        Command r = script("reset");
+        if (r.exitCode() != 0) {
             throw new AssertionError("the local Galera cluster could not be started or reset (scripts/local-cluster "
-                    + "reset exited " + r.exitCode + "):\n" + r.output);
+                    + "reset exited " + r.exitCode() + "):\n" + r.output());
         }
     }
 
@@ -166,39 +163,20 @@ final class GaleraCluster {
         return p;
     }
 
-    private static void check(Result r) {
-        if (r.exitCode != 0) {
-            throw new AssertionError("scripts/local-cluster failed (" + r.exitCode + "):\n" + r.output);
+    private static void check(Command c) {
+        if (c.exitCode() != 0) {
+            throw new AssertionError("scripts/local-cluster failed (" + c.exitCode() + "):\n" + c.output());
         }
     }
 
-    private record Result(int exitCode, String output) {
-    }
-
-    private static Result script(String... args) {
+    private static Command script(String... args) {
         return script(Map.of(), args);
     }
 
-    private static Result script(Map<String, String> env, String... args) {
+    private static Command script(Map<String, String> env, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(repoRoot().resolve("scripts/local-cluster").toString());
         cmd.addAll(List.of(args));
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().putAll(env);
-            Process p = pb.start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(5, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                return new Result(-1, out + "\n(timed out)");
-            }
-            return new Result(p.exitValue(), out);
-        } catch (IOException e) {
-            return new Result(-1, e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Result(-1, e.toString());
-        }
+        return Command.run(env, cmd.toArray(String[]::new));
     }
 }
