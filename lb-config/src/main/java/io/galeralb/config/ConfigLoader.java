@@ -1,6 +1,5 @@
 package io.galeralb.config;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
@@ -14,16 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,11 +65,6 @@ public final class ConfigLoader {
     private static final Set<String> HEALTH_KEYS = Set.of("type", "user", "password", "password-env",
             "password-file", "interval", "fast-interval", "timeout", "rise", "fall", "available-when-donor", "available-when-read-only",
             "max-recv-queue", "tls");
-    private static final Set<String> TLS_KEYS = Set.of("mode", "ca-file", "cert-file", "key-file");
-    private static final Map<String, TlsConfig.Mode> TLS_MODES =
-            words(TlsConfig.Mode.values(), TlsConfig.Mode::yamlName);
-    /** A CA file holds a few certificates: more than this is not one. */
-    private static final int MAX_CA_BYTES = 1 << 20;
 
     private static final Map<String, Balance> BALANCES = words(Balance.values(), Balance::yamlName);
     private static final Map<String, HealthCheckType> CHECK_TYPES =
@@ -327,6 +312,36 @@ public final class ConfigLoader {
             problems.add(l.keyNode("rebalance").orElseThrow(), l.child("rebalance"), "rebalance spreads sessions over "
                     + "servers: it applies to leastconn and roundrobin, not to first (one writer)");
         }
+        Map<String, ServerConfig> servers = readServers(name, l, problems, source, sendProxy, slowstart);
+        boolean failback = l.bool("failback", false);
+        Optional<WriterLeaseConfig> writerLease = readWriterLease(l, problems, context);
+        for (String key : List.of("failback", "writer-lease")) {
+            if (balance != Balance.FIRST && l.value(key).isPresent()) {
+                problems.add(l.keyNode(key).orElseThrow(), l.child(key), key + " applies to balance: first (single "
+                        + "writer) only; this listener balances " + balance.yamlName());
+            }
+        }
+        if (writerLease.isPresent() && writerLease.get().user().isEmpty()
+                && health.map(h -> h.type() == HealthCheckType.TCP || h.user().isEmpty()).orElse(true)) {
+            problems.add(l.keyNode("writer-lease").orElseThrow(), l.child("writer-lease"), "writer-lease reads and "
+                    + "writes its table with the health check's user unless it has a user of its own: give "
+                    + "writer-lease a user and a password, or health a type galera or mysql, a user and a password");
+        }
+        if (problems.errors().size() != before || bind.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ListenerConfig(name, bind.get(), balance, maxConnections, timeouts, health,
+                onServerDown, failback, writerLease, servers, acceptProxy, trustedProxies, sessionLog, resolveInterval,
+                rebalance ? rebalanceRate : 0));
+    }
+
+    /**
+     * The servers of listener {@code name}; {@code source}, {@code sendProxy} and {@code slowstart}
+     * are the listener's, which a server may override.
+     */
+    private static Map<String, ServerConfig> readServers(String name, YamlMapping l, YamlMapping.Problems problems,
+                                                         Optional<String> source, SendProxy sendProxy,
+                                                         Duration slowstart) {
         Map<String, ServerConfig> servers = new LinkedHashMap<>();
         if (l.value("servers").isEmpty()) {
             problems.add(l.node(), l.child("servers"), "listener '" + name + "' has no servers: add at least one");
@@ -352,26 +367,7 @@ public final class ConfigLoader {
                 });
             }
         });
-        boolean failback = l.bool("failback", false);
-        Optional<WriterLeaseConfig> writerLease = readWriterLease(l, problems, context);
-        for (String key : List.of("failback", "writer-lease")) {
-            if (balance != Balance.FIRST && l.value(key).isPresent()) {
-                problems.add(l.keyNode(key).orElseThrow(), l.child(key), key + " applies to balance: first (single "
-                        + "writer) only; this listener balances " + balance.yamlName());
-            }
-        }
-        if (writerLease.isPresent() && writerLease.get().user().isEmpty()
-                && health.map(h -> h.type() == HealthCheckType.TCP || h.user().isEmpty()).orElse(true)) {
-            problems.add(l.keyNode("writer-lease").orElseThrow(), l.child("writer-lease"), "writer-lease reads and "
-                    + "writes its table with the health check's user unless it has a user of its own: give "
-                    + "writer-lease a user and a password, or health a type galera or mysql, a user and a password");
-        }
-        if (problems.errors().size() != before || bind.isEmpty()) {
-            return Optional.empty();
-        }
-        return Optional.of(new ListenerConfig(name, bind.get(), balance, maxConnections, timeouts, health,
-                onServerDown, failback, writerLease, servers, acceptProxy, trustedProxies, sessionLog, resolveInterval,
-                rebalance ? rebalanceRate : 0));
+        return servers;
     }
 
     /**
@@ -462,7 +458,7 @@ public final class ConfigLoader {
                 : OptionalInt.empty();
         return new HealthConfig(type, user, password, interval, fastInterval, timeout, rise, fall, donor,
                 readOnly, maxRecvQueue,
-                h.mapping("tls").map(t -> readTls(t, problems)).orElse(TlsConfig.DISABLED));
+                h.mapping("tls").map(t -> TlsReader.read(t, problems)).orElse(TlsConfig.DISABLED));
     }
 
     /** admin.token-file or admin.token-env (a Kubernetes Secret as an environment variable): read now, at least 16 characters. */
@@ -505,82 +501,6 @@ public final class ConfigLoader {
         }
         return Optional.of(token);
     }
-
-    /** health.tls: a mode and, for the verify modes, usually the CA file (else the JVM's trusted CAs). */
-    private static TlsConfig readTls(YamlMapping t, YamlMapping.Problems problems) {
-        t.rejectUnknownKeys(TLS_KEYS);
-        TlsConfig.Mode mode = t.word("mode", TLS_MODES, TlsConfig.Mode.VERIFY_FULL);
-        Optional<TlsConfig.CaFile> ca = t.convert("ca-file", Path::of).flatMap(f -> {
-            try {
-                String pem = new String(TrustedFiles.read(f, MAX_CA_BYTES, false, "CA file"), StandardCharsets.US_ASCII);
-                if (!pem.contains("-----BEGIN CERTIFICATE-----")) {
-                    problems.add(t.value("ca-file").orElseThrow(), t.child("ca-file"),
-                            "CA file " + f + " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
-                    return Optional.empty();
-                }
-                return Optional.of(new TlsConfig.CaFile(f.toString(), pem));
-            } catch (IOException e) {
-                problems.add(t.value("ca-file").orElseThrow(), t.child("ca-file"), e.getMessage());
-                return Optional.empty();
-            }
-        });
-        if (ca.isPresent() && (mode == TlsConfig.Mode.DISABLED || mode == TlsConfig.Mode.REQUIRED)) {
-            problems.add(t.value("ca-file").orElseThrow(), t.child("ca-file"), "ca-file is used by mode verify-ca "
-                    + "or verify-full only; this mode is " + mode.yamlName());
-        }
-        Optional<TlsConfig.ClientCertificate> client = Optional.empty();
-        if (t.value("cert-file").isPresent() != t.value("key-file").isPresent()) {
-            String given = t.value("cert-file").isPresent() ? "cert-file" : "key-file";
-            problems.add(t.value(given).orElseThrow(), t.child(given), "give cert-file and key-file together");
-        } else if (t.value("cert-file").isPresent()) {
-            client = t.convert("cert-file", Path::of).flatMap(cert -> t.convert("key-file", Path::of)
-                    .flatMap(key -> readClientCertificate(t, cert, key, problems)));
-        }
-        return new TlsConfig(mode, ca, client);
-    }
-
-    /** health.tls cert-file (PEM chain) and key-file (PKCS#8 PEM, a secret: owner-only), parsed now. */
-    private static Optional<TlsConfig.ClientCertificate> readClientCertificate(YamlMapping t, Path certFile,
-                                                                             Path keyFile, YamlMapping.Problems problems) {
-        List<X509Certificate> chain = new ArrayList<>();
-        try {
-            byte[] pem = TrustedFiles.read(certFile, MAX_CA_BYTES, false, "certificate file");
-            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
-                chain.add((X509Certificate) c);
-            }
-            if (chain.isEmpty()) {
-                throw new CertificateException("no certificate in it");
-            }
-        } catch (IOException | CertificateException e) {
-            problems.add(t.value("cert-file").orElseThrow(), t.child("cert-file"),
-                    e instanceof CertificateException ? "certificate file " + certFile + ": " + e.getMessage() : e.getMessage());
-            return Optional.empty();
-        }
-        try {
-            String pem = new String(TrustedFiles.read(keyFile, TrustedFiles.MAX_SECRET_BYTES * 4, true, "key file"),
-                    StandardCharsets.US_ASCII);
-            Matcher m = PKCS8_KEY.matcher(pem);
-            if (!m.find()) {
-                problems.add(t.value("key-file").orElseThrow(), t.child("key-file"), "key file " + keyFile + " holds no "
-                        + "PKCS#8 key (-----BEGIN PRIVATE KEY-----); convert one with: openssl pkcs8 -topk8 -nocrypt "
-                        + "-in KEY -out " + keyFile);
-                return Optional.empty();
-            }
-            PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(m.group(1)));
-            String algorithm = chain.get(0).getPublicKey().getAlgorithm();
-            return Optional.of(new TlsConfig.ClientCertificate(certFile.toString(), chain,
-                    KeyFactory.getInstance(algorithm).generatePrivate(spec)));
-        } catch (IOException e) {
-            problems.add(t.value("key-file").orElseThrow(), t.child("key-file"), e.getMessage());
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-            problems.add(t.value("key-file").orElseThrow(), t.child("key-file"), "key file " + keyFile
-                    + " is not a key for the certificate of " + certFile + ": " + e.getMessage());
-        }
-        return Optional.empty();
-    }
-
-    private static final Pattern PKCS8_KEY =
-            Pattern.compile("-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----");
 
     /** A secret's variable that is not set, and where it is expected. */
     private static String unset(String variable) {
@@ -664,7 +584,7 @@ public final class ConfigLoader {
         LISTENER_KEYS.forEach(k -> keys.add(listener + k));
         TIMEOUT_KEYS.forEach(k -> keys.add(listener + "timeouts." + k));
         HEALTH_KEYS.forEach(k -> keys.add(listener + "health." + k));
-        TLS_KEYS.forEach(k -> keys.add(listener + "health.tls." + k));
+        TlsReader.KEYS.forEach(k -> keys.add(listener + "health.tls." + k));
         WRITER_LEASE_KEYS.forEach(k -> keys.add(listener + "writer-lease." + k));
         SERVER_KEYS.forEach(k -> keys.add(listener + "servers.NAME." + k));
         return Collections.unmodifiableSortedSet(keys);
@@ -713,7 +633,7 @@ public final class ConfigLoader {
         return new ConfigException(List.of(new ConfigError(file, 0, "", message)));
     }
 
-    private static <E> Map<String, E> words(E[] values, Function<E, String> name) {
+    static <E> Map<String, E> words(E[] values, Function<E, String> name) {
         Map<String, E> m = new LinkedHashMap<>();
         for (E v : values) {
             m.put(name.apply(v), v);
