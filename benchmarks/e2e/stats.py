@@ -28,13 +28,13 @@ def figures(values):
     return [float(v) for v in values if v not in ("", "-")]
 
 
-def fmt(x):
-    return ("%.2f" % x).rstrip("0").rstrip(".") if x != int(x) else str(int(x))
-
-
 def median(values):
-    xs = figures(values)
-    return fmt(statistics.median(xs)) if xs else "fail"
+    """The middle figure as it was given, or the mean of the two middle ones to two decimals."""
+    given = sorted((v for v in values if v not in ("", "-")), key=float)
+    if not given:
+        return "fail"
+    mid = len(given) // 2
+    return given[mid] if len(given) % 2 else "%.2f" % ((float(given[mid - 1]) + float(given[mid])) / 2)
 
 
 def ratio(a, b):
