@@ -56,32 +56,32 @@ final class GaleraCluster {
     }
 
     static void stopNode(int node) {
-        check(script("stop-node", Integer.toString(node)));
+        script("stop-node", Integer.toString(node)).assertOk();
     }
 
     static void startNode(int node) {
-        check(script("start-node", Integer.toString(node)));
+        script("start-node", Integer.toString(node)).assertOk();
     }
 
     /** Starts a node whose state transfer, when it needs one, is by {@code sstMethod}. */
     static void startNode(int node, String sstMethod) {
-        check(script(Map.of("GLB_CLUSTER_SST_METHOD", sstMethod), "start-node", Integer.toString(node)));
+        script(Map.of("GLB_CLUSTER_SST_METHOD", sstMethod), "start-node", Integer.toString(node)).assertOk();
     }
 
     static void killNode(int node) {
-        check(script("kill-node", Integer.toString(node)));
+        script("kill-node", Integer.toString(node)).assertOk();
     }
 
     static void pauseNode(int node) {
-        check(script("pause-node", Integer.toString(node)));
+        script("pause-node", Integer.toString(node)).assertOk();
     }
 
     static void resumeNode(int node) {
-        check(script("resume-node", Integer.toString(node)));
+        script("resume-node", Integer.toString(node)).assertOk();
     }
 
     static void wipeNode(int node) {
-        check(script("wipe-node", Integer.toString(node)));
+        script("wipe-node", Integer.toString(node)).assertOk();
     }
 
     /**
@@ -89,7 +89,7 @@ final class GaleraCluster {
      * after max_connect_errors (see scripts/local-cluster start-standalone); started once.
      */
     static synchronized int startStandalone() {
-        check(script("start-standalone"));
+        script("start-standalone").assertOk();
         return SQL_BASE + 10;
     }
 
@@ -104,7 +104,7 @@ final class GaleraCluster {
     }
 
     static void stopAll() {
-        check(script("stop"));
+        script("stop").assertOk();
     }
 
     /** A file of the cluster's TLS material (scripts/local-cluster): ca.pem, other-ca.pem. */
@@ -161,12 +161,6 @@ final class GaleraCluster {
             throw new AssertionError("cannot find scripts/local-cluster above " + Path.of("").toAbsolutePath());
         }
         return p;
-    }
-
-    private static void check(Command c) {
-        if (c.exitCode() != 0) {
-            throw new AssertionError("scripts/local-cluster failed (" + c.exitCode() + "):\n" + c.output());
-        }
     }
 
     private static Command script(String... args) {

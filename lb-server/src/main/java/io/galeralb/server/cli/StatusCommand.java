@@ -30,17 +30,20 @@ public final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
         StatusReport s;
         try {
-            s = AdminClient.forConfig(configOption.file).status(Duration.ofSeconds(10));
+            AdminClient admin = AdminClient.forConfig(configOption.file);
+            if (json) {
+                // As the instance wrote it, keys this version does not know included.
+                AdminClient.Answer a = admin.call("GET", "/status", Duration.ofSeconds(10));
+                out.println(AdminJson.writePretty(a.body()));
+                return a.status() == 200 ? ExitCode.OK : ExitCode.REFUSED;
+            }
+            s = admin.status(Duration.ofSeconds(10));
         } catch (AdminClient.Unreachable e) {
             spec.commandLine().getErr().println(e.getMessage());
             return e.exitCode();
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(AdminJson.writePretty(s));
-            return ExitCode.OK;
         }
         out.printf("galera-lb %s, PID %s, running since %s; %s, %s I/O thread(s), busy-poll %s%n", s.version(),
                 s.pid(), s.started(), s.transport(), s.ioThreads(), s.busyPoll());

@@ -1,6 +1,8 @@
 package io.galeralb.server.writer;
 
+import io.galeralb.config.HealthConfig;
 import io.galeralb.config.ServerConfig;
+import io.galeralb.config.WriterLeaseConfig;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -49,8 +51,7 @@ final class InMemoryLeaseStore {
     }
 
     /** Opens views for elections: {@code InMemoryLeaseStore::open} is a {@link LeaseStore.Opener}. */
-    LeaseStore open(String listener, io.galeralb.config.WriterLeaseConfig table, io.galeralb.config.HealthConfig health,
-                    String holder) {
+    LeaseStore open(String listener, WriterLeaseConfig table, HealthConfig health, String holder) {
         return new LeaseStore() {
             private volatile boolean aborted;
 
