@@ -127,6 +127,10 @@ class SessionLogClusterTest {
             String downNode = GaleraCluster.nodeOf(onDown);
             GaleraCluster.execute(Integer.parseInt(downNode.substring(4)), "SET GLOBAL wsrep_desync=ON");
             assertThat(awaitLine("app-cluster", "server_down")).containsEntry("server", downNode);
+            // The idle listener checks the same node on its own: its sessions below must not land
+            // there in the moment before its check sees the desync (shutdown-sessions would close them).
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !lb.listener("idle").pool().find(downNode).orElseThrow().isUp());
         } finally {
             for (Connection c : held) {
                 try {
